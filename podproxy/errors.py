@@ -1,0 +1,82 @@
+"""The one error type of podproxy and podman's error body.
+
+podman answers every failure with ``utils.Error(w, code, err)``::
+
+    {"cause": <innermost wrapped error>, "message": <err.Error()>, "response": <code>}\\n
+
+``APIError`` carries exactly those three things. Go code wraps errors with
+``fmt.Errorf("context: %w", err)``; ``APIError.wrap`` does the same: the
+message gets the prefix, the cause stays the innermost error.
+"""
+from __future__ import annotations
+
+from . import gojson
+
+JSON_CONTENT_TYPE = "application/json"
+
+# Sentinel errors of podman, containers/storage and containers/common whose
+# text survives in the CLI's "Error: ..." line. When a message contains one,
+# podman's ``errors.Unwrap`` chain would have ended there.
+_SENTINELS = (
+    "image not known",
+    "layer not known",
+    "image is in use by a container",
+    "no such container",
+    "no such image",
+    "invalid argument",
+    "tag not known",
+    # containers/image's reference grammar errors (docker/distribution)
+    "repository name must be lowercase",
+    "invalid reference format",
+    "repository name must have at least one component",
+    "repository name must not be more than 255 characters",
+)
+
+
+def cause_of(message: str) -> str:
+    """Best reconstruction of podman's ``cause`` from a CLI error message."""
+    for sentinel in _SENTINELS:
+        if sentinel in message:
+            return sentinel
+    return message
+
+
+class APIError(Exception):
+    """An error answered with podman's body. ``status`` is the HTTP code."""
+
+    def __init__(self, status: int, message: str, cause: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.cause = message if cause is None else cause
+
+    def wrap(self, prefix: str, status: int | None = None) -> "APIError":
+        """``fmt.Errorf(prefix + ": %w", err)`` with an optional new status."""
+        return APIError(
+            self.status if status is None else status,
+            "%s: %s" % (prefix, self.message),
+            self.cause,
+        )
+
+    def with_status(self, status: int) -> "APIError":
+        return APIError(status, self.message, self.cause)
+
+    def body(self) -> str:
+        return error_body(self.status, self.message, self.cause)
+
+    def __repr__(self):
+        return "APIError(%d, %r, cause=%r)" % (self.status, self.message, self.cause)
+
+
+def error_body(status: int, message: str, cause: str | None = None) -> str:
+    """podman's ``ErrorModel`` as Go encodes it, with the trailing newline."""
+    return (
+        gojson.dumps(
+            {
+                "cause": message if cause is None else cause,
+                "message": message,
+                "response": status,
+            }
+        )
+        + "\n"
+    )

@@ -1,0 +1,32 @@
+"""Go's JSON encoding and podman's error body."""
+from podproxy import gojson
+from podproxy.errors import APIError, cause_of, error_body
+
+
+def test_html_escaping_and_controls():
+    assert gojson.dumps({"a": "<&>\u2028\u2029\x01\n\t\b"}) == '{"a":"\\u003c\\u0026\\u003e\\u2028\\u2029\\u0001\\n\\t\\u0008"}'
+
+
+def test_key_order_and_types():
+    assert gojson.dumps({"b": 1, "a": [True, None, 2.5, "x"]}) == '{"b":1,"a":[true,null,2.5,"x"]}'
+
+
+def test_error_body_shape():
+    assert error_body(404, "nope: image not known", "image not known") == \
+        '{"cause":"image not known","message":"nope: image not known","response":404}\n'
+
+
+def test_wrap_keeps_cause():
+    err = APIError(500, "nope: image not known", "image not known").wrap("failed to find image nope", 404)
+    assert (err.status, err.message, err.cause) == (404, "failed to find image nope: nope: image not known", "image not known")
+
+
+def test_cause_of():
+    assert cause_of("image used by 6e: image is in use by a container: consider") == "image is in use by a container"
+    assert cause_of('normalizing name "UPPER:latest": repository name must be lowercase') == "repository name must be lowercase"
+    assert cause_of('unsupported image filter "all"') == 'unsupported image filter "all"'
+
+
+def test_quote_char_of_non_ascii_is_first_byte():
+    assert gojson.unmarshal("é", gojson.MAP(gojson.BOOL))[1] == "invalid character 'Ã' looking for beginning of value"
+    assert gojson.unmarshal("\x01", gojson.MAP(gojson.BOOL))[1] == "invalid character '\\x01' looking for beginning of value"
