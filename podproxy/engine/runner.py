@@ -1,0 +1,283 @@
+"""Running podman through ``sh``: argv lists only, streams both ways, and
+typed errors from exit codes.
+
+* ``run`` runs a command to completion (stdin optionally fed from an iterable
+  of byte chunks) and returns a ``Completed``; exit codes not in ``ok`` raise
+  a ``PodmanError``.
+* ``stream`` starts a command whose stdout is an ``os.pipe`` that we read
+  ourselves, so that a slow client slows podman down (back pressure) instead
+  of the output piling up in memory; closing the stream kills podman's whole
+  process group.
+
+The error classes carry podman's exit code and its ``Error: ...`` text, and
+are ``APIError``s with podman's default mapping (1 -> 404, 2 -> 409,
+otherwise 500); handlers add the HTTP context podman's handlers add.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+import sh
+
+from ..errors import APIError, cause_of
+
+log = logging.getLogger("podproxy.podman")
+
+CHUNK = 64 * 1024
+_ALL_CODES = list(range(-64, 256))  # we judge exit codes ourselves
+
+
+class PodmanError(APIError):
+    """podman exited with a failure. ``exit_code`` is podman's."""
+
+    default_status = 500
+
+    def __init__(self, message: str, exit_code: int, cause: str | None = None):
+        super().__init__(self.default_status, message, cause_of(message) if cause is None else cause)
+        self.exit_code = exit_code
+
+
+class NotFound(PodmanError):
+    """No such image (exit 1, or ``image not known``)."""
+
+    default_status = 404
+
+
+class InUse(PodmanError):
+    """The image is used by a container (exit 2)."""
+
+    default_status = 409
+
+
+class Failure(PodmanError):
+    """Anything else (exit 125 and friends)."""
+
+
+class Unavailable(APIError):
+    """podman could not be run at all, or ran out of time: always 500, and
+    not a ``PodmanError``, so no handler mistakes it for podman's answer."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(500, message)
+        self.exit_code = exit_code
+
+
+_NOT_FOUND_CAUSES = ("image not known", "no such container", "no such image", "layer not known")
+
+
+def error_message(stderr: str) -> str:
+    """The text of podman's ``Error: ...``, without the prefix. Warnings and
+    log lines before it are dropped; a multi-line error is kept whole."""
+    text = stderr.replace("\r\n", "\n")
+    at = text.rfind("\nError: ")
+    if at >= 0:
+        text = text[at + 1 :]
+    elif not text.startswith("Error: "):
+        lines = [ln for ln in text.splitlines() if ln.strip() and "level=" not in ln]
+        return lines[-1].strip() if lines else text.strip()
+    return text[len("Error: ") :].rstrip("\n")
+
+
+def error_for(exit_code: int, stderr: str) -> PodmanError:
+    """The typed error for a failed podman command."""
+    message = error_message(stderr) or "podman exited with status %d" % exit_code
+    if exit_code == 1:
+        return NotFound(message, exit_code)
+    if exit_code == 2:
+        return InUse(message, exit_code)
+    if cause_of(message) in _NOT_FOUND_CAUSES:
+        return NotFound(message, exit_code)
+    return Failure(message, exit_code)
+
+
+@dataclass
+class Completed:
+    argv: list
+    exit_code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8", "replace")
+
+
+def _decode(data) -> str:
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return data or ""
+
+
+class Runner:
+    """Runs one podman binary with fixed global options."""
+
+    def __init__(self, podman: str = "podman", global_options: Sequence[str] = (), timeout: float | None = None):
+        self.podman = podman
+        self.global_options = list(global_options)
+        self.timeout = timeout
+        self._command = None
+        self._lock = threading.Lock()
+        self.calls = 0  # podman processes started (for tests and metrics)
+
+    def _cmd(self):
+        if self._command is None:
+            with self._lock:
+                path = shutil.which(self.podman)
+                if path is None:
+                    raise Unavailable("podman not found: %r is not an executable on PATH" % self.podman, 127)
+                self._command = sh.Command(path).bake(*self.global_options)
+        return self._command
+
+    def argv(self, args: Sequence[str]) -> list[str]:
+        return [self.podman, *self.global_options, *args]
+
+    # ------------------------------------------------------------------
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        ok: Iterable[int] = (0,),
+        stdin: Iterable[bytes] | None = None,
+        timeout: float | None = None,
+    ) -> Completed:
+        """Run ``podman <global options> <args>`` to the end."""
+        cmd = self._cmd()
+        timeout = self.timeout if timeout is None else timeout
+        start = time.monotonic()
+        self.calls += 1
+        kwargs = dict(_return_cmd=True, _tty_out=False, _ok_code=_ALL_CODES, _bg_exc=False, _new_group=True)
+        if stdin is not None:
+            kwargs["_in"] = stdin
+            kwargs["_in_bufsize"] = 0
+        if timeout:
+            kwargs["_timeout"] = timeout
+        try:
+            proc = cmd(*args, **kwargs)
+        except sh.TimeoutException:
+            raise Unavailable("podman %s timed out after %gs" % (args[0] if args else "", timeout), -9) from None
+        except OSError as e:
+            raise Unavailable("cannot run podman: %s" % e, 127) from None
+        result = Completed(list(args), proc.exit_code, proc.stdout or b"", _decode(proc.stderr))
+        log.debug("podman %s -> %d in %.1f ms", " ".join(args), result.exit_code, (time.monotonic() - start) * 1000)
+        if result.exit_code not in tuple(ok):
+            raise error_for(result.exit_code, result.stderr)
+        return result
+
+    def stream(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None) -> "Stream":
+        """Start ``podman <args>`` with its stdout as a byte stream."""
+        return Stream(self, list(args), stdin)
+
+
+class Stream:
+    """podman's stdout as an iterator of byte chunks, read from our own pipe.
+
+    ``first()`` waits for the first chunk (or the end) so that a failure
+    before any output can still be answered with a proper status. Iterating
+    goes on from there; at the end a failed exit raises a ``PodmanError``
+    (after output went out, the caller must cut the response short).
+    ``close()`` kills the process group if podman is still running and is
+    safe to call more than once.
+    """
+
+    def __init__(self, runner: Runner, args: list, stdin):
+        self.args = args
+        self._first: bytes | None = None
+        self._closed = False
+        self.exit_code: int | None = None
+        cmd = runner._cmd()
+        read_fd, write_fd = os.pipe()
+        self._fd = read_fd
+        kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _out=write_fd, _ok_code=_ALL_CODES,
+                      _new_group=True)
+        if stdin is not None:
+            kwargs["_in"] = stdin
+            kwargs["_in_bufsize"] = 0
+        runner.calls += 1
+        try:
+            self._proc = cmd(*args, **kwargs)
+        except OSError as e:
+            os.close(read_fd)
+            raise Unavailable("cannot run podman: %s" % e, 127) from None
+        finally:
+            os.close(write_fd)  # the child holds its own copy
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def _read(self) -> bytes:
+        return os.read(self._fd, CHUNK)
+
+    def _finish(self) -> None:
+        """At EOF: reap podman and raise if it failed."""
+        self._proc.wait()
+        self.exit_code = self._proc.exit_code
+        if self.exit_code != 0:
+            raise error_for(self.exit_code, _decode(self._proc.stderr))
+
+    def first(self) -> bytes:
+        """The first chunk; b"" if podman succeeded without output. Raises
+        the typed error if podman failed before writing anything."""
+        chunk = self._read()
+        if not chunk:
+            self._finish()
+        self._first = chunk
+        return chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._first is None:
+            self.first()
+        if self._first:
+            yield self._first
+            while True:
+                chunk = self._read()
+                if not chunk:
+                    break
+                yield chunk
+            self._finish()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._proc.process.is_alive()[0]:
+                kill_group(self._proc.pid)
+            self._proc.wait()
+        except Exception:  # already reaped, or sh raised for the signal
+            pass
+        finally:
+            os.close(self._fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def kill_group(pid: int, grace: float = 1.0) -> None:
+    """SIGTERM podman's process group, then SIGKILL what is left after
+    ``grace`` seconds (podman cleans up its temp files on SIGTERM)."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

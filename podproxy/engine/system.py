@@ -1,0 +1,50 @@
+"""What podman says about itself: ``podman version`` and ``podman info``.
+
+Both are static for the life of the podman binary, so the first answer is
+kept (the API headers need the version on every request). A failed call is
+not kept: the next request tries again.
+"""
+from __future__ import annotations
+
+import json
+import threading
+
+from .runner import Runner
+
+# podman 4.3.1, the API podproxy implements; used only while podman cannot
+# be asked (e.g. podman missing), so that a client still sees the headers.
+FALLBACK_VERSION = {"APIVersion": "4.3.1", "Version": "4.3.1", "GoVersion": "", "GitCommit": "",
+                    "Built": 0, "OsArch": "linux/amd64", "Os": "linux"}
+
+
+class SystemEngine:
+    def __init__(self, runner: Runner):
+        self.runner = runner
+        self._lock = threading.Lock()
+        self._version: dict | None = None
+        self._info: dict | None = None
+
+    def version(self) -> dict:
+        """``podman version --format json``: the server's part when podman
+        talks to a remote service (``--url``), else the client's."""
+        if self._version is None:
+            data = json.loads(self.runner.run(["version", "--format", "json"]).stdout)
+            with self._lock:
+                self._version = data.get("Server") or data["Client"]
+        return self._version
+
+    def info(self, cached: bool = False) -> dict:
+        """``podman info --format json``; ``cached`` accepts the first answer
+        (for the static parts: kernel, conmon, runtime, buildah)."""
+        if cached and self._info is not None:
+            return self._info
+        data = json.loads(self.runner.run(["info", "--format", "json"]).stdout)
+        with self._lock:
+            self._info = data
+        return data
+
+    def version_or_fallback(self) -> dict:
+        try:
+            return self.version()
+        except Exception:
+            return FALLBACK_VERSION

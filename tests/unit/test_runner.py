@@ -1,0 +1,81 @@
+"""The runner against a fake podman, for what the real one cannot be made
+to do on demand: hang, vanish, write to stdout and fail."""
+import os
+import stat
+import textwrap
+
+import pytest
+
+from podproxy.engine.runner import Failure, InUse, NotFound, Runner, Unavailable, error_for, error_message
+
+
+@pytest.fixture
+def fake_podman(tmp_path):
+    def make(script):
+        path = tmp_path / "podman"
+        path.write_text("#!/bin/sh\n" + textwrap.dedent(script))
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+        return str(path)
+    return make
+
+
+def test_error_message_parsing():
+    stderr = 'time="x" level=warning msg="y"\nError: 2 errors occurred:\n\t* a\n\t* b\n'
+    assert error_message(stderr) == "2 errors occurred:\n\t* a\n\t* b"
+    assert error_message("Error: nope: image not known\n") == "nope: image not known"
+
+
+def test_exit_codes_map_to_types():
+    assert isinstance(error_for(1, "Error: x\n"), NotFound)
+    assert isinstance(error_for(2, "Error: x\n"), InUse)
+    assert isinstance(error_for(125, "Error: nope: image not known\n"), NotFound)
+    assert isinstance(error_for(125, "Error: bad\n"), Failure)
+    assert error_for(125, "Error: bad\n").status == 500
+
+
+def test_argv_is_a_list_with_global_options(fake_podman):
+    podman = fake_podman('for a in "$@"; do echo "[$a]"; done\n')
+    out = Runner(podman, ["--root=/x y"]).run(["image", "exists", "--", "-a; rm -rf /"]).text
+    assert out.splitlines() == ["[--root=/x y]", "[image]", "[exists]", "[--]", "[-a; rm -rf /]"]
+
+
+def test_timeout_kills_and_raises(fake_podman):
+    podman = fake_podman("sleep 30\n")
+    with pytest.raises(Unavailable) as e:
+        Runner(podman, timeout=0.5).run(["image", "exists", "x"])
+    assert "timed out" in e.value.message and e.value.status == 500
+
+
+def test_missing_podman():
+    with pytest.raises(Unavailable) as e:
+        Runner("/nonexistent/podman").run(["version"])
+    assert e.value.status == 500
+
+
+def test_stream_failure_after_output_raises_at_end(fake_podman):
+    podman = fake_podman("printf data; echo 'Error: broke' >&2; exit 125\n")
+    with Runner(podman).stream(["image", "save"]) as stream:
+        assert stream.first() == b"data"
+        with pytest.raises(Failure):
+            list(stream)
+
+
+def test_stream_close_kills_the_process_group(fake_podman, tmp_path):
+    pidfile = tmp_path / "pid"
+    podman = fake_podman('sh -c "echo \\$\\$ > %s; exec sleep 60" &\nwhile :; do printf x; sleep 0.01; done\n' % pidfile)
+    stream = Runner(podman).stream(["image", "save"])
+    assert stream.first()
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        pass
+    child = int(pidfile.read_text())
+    stream.close()
+    assert not _alive(child)
+
+
+def _alive(pid):
+    """Running (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
