@@ -1,0 +1,144 @@
+"""The libpod images routes that read and remove (libpod/images.go).
+
+Each handler mirrors podman's: decode (done by the dispatcher from the
+route's ``Query``), one engine call, podman's status and wrapping of the
+error, podman's success encoding.
+"""
+from __future__ import annotations
+
+from ..engine.images import RemoveReport
+from ..engine.runner import NotFound, PodmanError
+from ..errors import APIError
+from ..query import Bool, Filters, List, Query, prepare_filters
+from ..routing import RouteTable
+from .responses import engine, form_get, json_response, no_content, text_response
+
+routes = RouteTable("images")
+
+TREE = Query(Bool("whatrequires"))
+PRUNE = Query(
+    Bool("all"),
+    Bool("external"),
+    error_status=500,
+    filters=Filters(prepare_filters, status=500, prefix="failed to decode filter parameters for %s", first=True),
+)
+REMOVE = Query(Bool("force"), Bool("lookupManifest"))
+BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
+
+
+def _go_bool(value: str) -> bool:
+    """strconv.ParseBool (no "on"), with Go's error text."""
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise APIError(500, 'strconv.ParseBool: parsing "%s": invalid syntax' % value, "invalid syntax")
+
+
+def _report(report: RemoveReport, errors) -> dict:
+    """``LibpodImagesRemoveReport``: Deleted/Untagged omitted when empty."""
+    body = {}
+    if report.deleted:
+        body["Deleted"] = report.deleted
+    if report.untagged:
+        body["Untagged"] = report.untagged
+    body["ExitCode"] = report.exit_code
+    body["Errors"] = errors
+    return body
+
+
+# Registration order is podman's (register_images.go): first match wins.
+
+@routes.route("GET", "/libpod/images/{name:.*}/exists")
+def exists(name):
+    try:
+        found = engine().exists(name)
+    except PodmanError as e:
+        raise e.wrap("failed to find image %s" % name, 404)
+    if not found:
+        raise APIError(404, "failed to find image %s" % name)
+    return no_content()
+
+
+@routes.route("GET", "/libpod/images/{name:.*}/tree", query=TREE)
+def tree(name, query):
+    try:
+        text = engine().tree(name, query["whatrequires"])
+    except NotFound as e:
+        raise e.wrap("failed to find image %s" % name, 404)
+    except PodmanError as e:
+        raise e.wrap("failed to generate image tree for %s" % name, 500)
+    return json_response(200, {"Tree": text})
+
+
+@routes.route("DELETE", "/libpod/images/remove", query=BATCH_REMOVE)
+def batch_remove(query):
+    """Always 200 with the errors listed. No ``images`` removes every image
+    that is not in use, as podman does."""
+    report = engine().remove(query["images"] or [], force=query["force"], ignore=query["ignore"],
+                             all=query["all"])
+    return json_response(200, _report(report, report.errors or None))
+
+
+@routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE)
+def remove(name, query):
+    report = engine().remove([name], force=query["force"])
+    if report.exit_code == 0:
+        return json_response(200, _report(report, []))
+    message = _join_errors(report.errors)
+    status = {1: 404, 2: 409}.get(report.exit_code, 500)
+    raise PodmanError(message, report.exit_code).with_status(status)
+
+
+def _join_errors(errors: list) -> str:
+    """podman's ``errorhandling.JoinErrors``."""
+    if len(errors) == 1:
+        return errors[0]
+    return "%d errors occurred:\n%s" % (len(errors), "\n".join("\t* " + e for e in errors))
+
+
+@routes.route("POST", "/libpod/images/prune", query=PRUNE)
+def prune(query):
+    filters = query["filters"]
+    all_images = query["all"]
+    libpod_filters = []
+    if "filters" in query.present:
+        if filters.get("all"):
+            all_images = _go_bool(filters["all"][0])
+        filters.pop("dangling", None)  # "not implemented in the libpod side"
+        libpod_filters = ["%s=%s" % (k, v[0]) for k, v in filters.items()]
+    try:
+        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters)
+    except PodmanError as e:
+        raise e.with_status(500)
+    return json_response(200, reports)
+
+
+@routes.route("GET", "/libpod/images/{name:.*}/json")
+def inspect(name):
+    try:
+        data = engine().inspect(name)
+    except PodmanError as e:
+        raise e.wrap("failed to find image %s" % name, 404)
+    return json_response(200, data)
+
+
+@routes.route("POST", "/libpod/images/{name:.*}/untag")
+def untag(name):
+    """Reads ``repo``/``tag`` with ``r.Form.Get`` (a form body wins over the
+    query, and no decoder: bad values cannot give 400)."""
+    repo, tag = form_get("repo"), form_get("tag")
+    tags = []
+    if not repo and tag:
+        raise APIError(400, "repo parameter is required to tag an image")
+    if repo:
+        tags.append("%s:%s" % (repo, tag or "latest"))
+    try:
+        engine().untag(name, tags)
+    except NotFound as e:
+        if "image not known" in e.message:
+            raise e.wrap("failed to find image %s" % name, 404)
+        raise e.with_status(500)
+    except PodmanError as e:
+        raise e.with_status(500)
+    return text_response(201, "")

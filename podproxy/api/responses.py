@@ -1,0 +1,48 @@
+"""podman's success encodings (``utils.WriteResponse``) and the request
+helpers handlers share."""
+from __future__ import annotations
+
+from flask import Response, current_app, request
+
+from .. import gojson
+from ..query import parse_query
+
+JSON = "application/json"
+TEXT = "text/plain; charset=us-ascii"
+
+
+def json_response(status: int, obj) -> Response:
+    """Go's json.Marshal of ``obj`` plus the newline podman's encoder adds."""
+    return Response(gojson.dumps(obj) + "\n", status=status, content_type=JSON)
+
+
+def text_response(status: int, text: str = "") -> Response:
+    """A Go string: text/plain; charset=us-ascii, the text plus a newline."""
+    return Response(text + "\n", status=status, content_type=TEXT)
+
+
+def no_content() -> Response:
+    """204: headers only, no Content-Type, no body."""
+    resp = Response(status=204)
+    resp.headers.remove("Content-Type")
+    return resp
+
+
+def services():
+    """The app's ``Services`` (settings, runner, image engine)."""
+    return current_app.extensions["podproxy"]
+
+
+def engine():
+    return services().images
+
+
+def form_get(key: str) -> str:
+    """Go's ``r.Form.Get(key)``: the first value of ``key`` (exact case),
+    from a form body first, then from the URL query; "" if absent."""
+    if key in request.form:
+        return request.form[key]
+    for k, v in parse_query(request.query_string.decode("latin-1")):
+        if k == key:
+            return v
+    return ""

@@ -1,0 +1,153 @@
+"""The Flask application: ``create_app``, podman's routing and headers, and
+the one place where errors become podman's error body."""
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from .engine.images import ImageEngine
+from .engine.runner import Runner
+from .engine.system import SystemEngine
+from .errors import APIError, JSON_CONTENT_TYPE
+from .query import parse_query
+from .routing import MethodNotAllowed, NotFound, Router, clean_path
+from .settings import Settings
+
+log = logging.getLogger("podproxy")
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
+_ids = itertools.count(0xC000014000, 0xA8)
+
+
+@dataclass
+class Services:
+    """What handlers reach through ``current_app.extensions["podproxy"]``."""
+
+    settings: Settings
+    runner: Runner
+    images: ImageEngine
+    system: SystemEngine
+    router: Router
+
+
+def route_tables():
+    """podman's registration order (server.go: ping, ..., images, info,
+    version): the first route that matches path and method wins."""
+    from .api import images, system
+
+    return [system.ping_routes, images.routes, system.info_routes, system.version_routes]
+
+
+def _plain(status: int, text: str) -> Response:
+    """Go's http.Error, as mux answers 404/405: no API headers."""
+    resp = Response(text + "\n", status=status, content_type="text/plain; charset=utf-8")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def request_uri() -> str:
+    """The request target as the client sent it (podman's ``r.URL.String()``),
+    as text (UTF-8, undecodable bytes kept as surrogates)."""
+    env = request.environ
+    raw = env.get("RAW_URI") or env.get("REQUEST_URI")
+    if not raw:
+        from urllib.parse import quote
+
+        raw = quote(env.get("PATH_INFO", ""), safe="/:@!$&'()*+,;=-._~")
+        if env.get("QUERY_STRING"):
+            raw += "?" + env["QUERY_STRING"]
+    if "://" in raw.split("?", 1)[0]:  # absolute-form request target
+        rest = raw.split("://", 1)[1]
+        raw = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    return raw.encode("latin-1", "replace").decode("utf-8", "surrogateescape")
+
+
+def dispatch(**_ignored):
+    """Match the request as podman's mux does, decode the route's query,
+    call the handler. Router misses answer like mux, without API headers."""
+    uri = request_uri()
+    path, _, raw_query = uri.partition("?")
+    cleaned = clean_path(path)
+    if cleaned != path:
+        resp = Response(status=301)
+        resp.headers.remove("Content-Type")
+        resp.headers["Location"] = cleaned + ("?" + raw_query if raw_query else "")
+        return resp
+    services: Services = request_services()
+    try:
+        route, params = services.router.match(path, request.method)
+    except NotFound:
+        return _plain(404, "Not Found")
+    except MethodNotAllowed:
+        return _plain(405, "Method Not Allowed")
+    g.api_route = route
+    g.query_pairs = parse_query(raw_query)
+    g.request_uri = uri
+    if route.query is not None:
+        from .api.responses import form_get
+
+        params["query"] = route.query.decode(g.query_pairs, uri, form_get)
+    return route.view(**params)
+
+
+def request_services() -> Services:
+    from flask import current_app
+
+    return current_app.extensions["podproxy"]
+
+
+def api_headers(resp: Response) -> Response:
+    """handler_api.go / handler_rid.go: headers on every routed answer."""
+    if g.get("api_route") is None:
+        return resp
+    version = request_services().system.version_or_fallback()
+    resp.headers["Api-Version"] = "1.41"
+    resp.headers["Libpod-Api-Version"] = version.get("APIVersion", "")
+    resp.headers["Server"] = "Libpod/%s (linux)" % version.get("Version", "")
+    resp.headers["X-Reference-Id"] = request.headers.get("X-Reference-Id") or "0x%x" % next(_ids)
+    return resp
+
+
+def handle_api_error(err: APIError) -> Response:
+    return Response(err.body(), status=err.status, content_type=JSON_CONTENT_TYPE)
+
+
+def handle_unexpected(err: Exception) -> Response:
+    """podman's panic handler answers 500 with its error body; so do we,
+    with the traceback in the log and never in the answer."""
+    if isinstance(err, HTTPException):
+        if err.code == 413:
+            return handle_api_error(APIError(413, "request body too large"))
+        return handle_api_error(APIError(err.code or 500, err.description or err.name))
+    log.exception("internal error on %s %s", request.method, request.path)
+    return handle_api_error(APIError(500, "internal error: %s" % type(err).__name__))
+
+
+def create_app(config: dict | None = None, settings: Settings | None = None) -> Flask:
+    """The Flask app. ``settings`` defaults to ``Settings.from_env()``;
+    ``config`` is merged into Flask's config (e.g. ``{"TESTING": True}``)."""
+    app = Flask(__name__)
+    app.config.update(config or {})
+    settings = settings or Settings.from_env()
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+    runner = Runner(settings.podman, settings.podman_options, timeout=settings.podman_timeout)
+    app.extensions["podproxy"] = Services(
+        settings=settings,
+        runner=runner,
+        images=ImageEngine(runner),
+        system=SystemEngine(runner),
+        router=Router(route_tables()),
+    )
+    # Every request goes through ``dispatch``; werkzeug's router only
+    # forwards (podman's matching rules differ from werkzeug's).
+    app.add_url_rule("/", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+    app.add_url_rule("/<path:_any>", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+    app.after_request(api_headers)
+    app.register_error_handler(APIError, handle_api_error)
+    app.register_error_handler(Exception, handle_unexpected)
+    return app

@@ -1,0 +1,79 @@
+"""Shared fixtures, in the style of Flask's tutorial: ``app`` and ``client``,
+plus real podman stores and servers.
+
+Every store is a temp dir of its own (``--root/--runroot/--tmpdir``), so
+the host's images are never touched; destructive tests (remove all, prune)
+take ``fresh_store``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from helpers import Store, start_podproxy, start_reference  # noqa: E402
+
+from podproxy.app import create_app  # noqa: E402
+from podproxy.settings import Settings  # noqa: E402
+
+BASE = "localhost/podproxy/base:1"
+
+
+def pytest_configure(config):
+    if shutil.which("podman") is None:
+        raise pytest.UsageError("these tests run against the real podman: apt-get install -y podman busybox-static")
+
+
+@pytest.fixture(scope="session")
+def store():
+    """A session-wide isolated store with one base image."""
+    s = Store.create()
+    s.base_id = s.make_image(BASE)
+    yield s
+    s.destroy()
+
+
+@pytest.fixture
+def fresh_store():
+    """An empty isolated store for one test (remove-all, prune...)."""
+    s = Store.create()
+    yield s
+    s.destroy()
+
+
+def make_app(store: Store, **settings):
+    return create_app({"TESTING": True}, settings=Settings(podman_option=list(store.options), **settings))
+
+
+@pytest.fixture(scope="session")
+def app(store):
+    return make_app(store)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def fresh_client(fresh_store):
+    return make_app(fresh_store).test_client()
+
+
+@pytest.fixture(scope="session")
+def podproxy_server(store):
+    server = start_podproxy(store)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def reference(store):
+    """podman's own ``podman system service`` on the same store."""
+    server = start_reference(store)
+    yield server
+    server.stop()

@@ -1,0 +1,236 @@
+"""Test helpers: an isolated podman store, test images, a raw HTTP client
+(unix socket or TCP, request target sent exactly as written) and servers
+(podproxy under gunicorn, podman's own service) on that store."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Store:
+    """A podman image store of its own under ``path``: every test that
+    touches images uses one, so the host's images are never involved."""
+
+    path: str
+    options: list = field(default_factory=list)
+
+    @classmethod
+    def create(cls, base: str | None = None) -> "Store":
+        path = tempfile.mkdtemp(prefix="podproxy-store-", dir=base)
+        opts = [
+            "--root=%s/root" % path,
+            "--runroot=%s/run" % path,
+            "--tmpdir=%s/tmp" % path,
+            "--events-backend=file",
+            "--cgroup-manager=cgroupfs",
+        ]
+        os.makedirs(path + "/tmp", exist_ok=True)
+        return cls(path, opts)
+
+    def argv(self, *args) -> list:
+        return ["podman", *self.options, *args]
+
+    def podman(self, *args, check=True, input=None) -> subprocess.CompletedProcess:
+        proc = subprocess.run(self.argv(*args), input=input, capture_output=True, timeout=300)
+        if check and proc.returncode != 0:
+            raise AssertionError("podman %s failed (%d): %s" % (" ".join(args), proc.returncode, proc.stderr.decode()))
+        return proc
+
+    def out(self, *args) -> str:
+        return self.podman(*args).stdout.decode()
+
+    def image_ids(self) -> set:
+        return {i.split(":", 1)[-1] for i in self.out("images", "-a", "-q", "--no-trunc").split()}
+
+    def rootfs_tar(self, extra: dict | None = None) -> str:
+        """A busybox root file system as a tar file; ``extra`` adds files
+        {path: bytes} (different content -> a different image)."""
+        fd, tar_path = tempfile.mkstemp(suffix=".tar", dir=self.path)
+        os.close(fd)
+        with tarfile.open(tar_path, "w") as tar:
+            info = tarfile.TarInfo("bin")
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            tar.addfile(info)
+            tar.add(BUSYBOX, arcname="bin/busybox")
+            for name, data in (extra or {}).items():
+                import io
+
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(data))
+        return tar_path
+
+    def make_image(self, ref: str, marker: str | None = None, changes=()) -> str:
+        """Import a busybox image as ``ref``; returns its full ID."""
+        tar = self.rootfs_tar({"marker": (marker or ref).encode()})
+        args = ["import", "-q"]
+        for c in changes:
+            args.append("--change=" + c)
+        out = self.out(*args, tar, ref).strip()
+        os.unlink(tar)
+        return out.split(":", 1)[-1]
+
+    def create_container(self, image: str, name: str) -> str:
+        return self.out("create", "--name", name, image, "/bin/busybox", "true").strip()
+
+    def destroy(self):
+        """Unmount what podman mounted below the store, then delete it.
+        (Not ``podman system reset``: that also deletes the host's networks.)"""
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1] for line in f if line.split()[1].startswith(self.path)]
+        for mount in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=300):
+        super().__init__("d", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+class HTTP:
+    """A raw HTTP/1.1 client: the request target is sent as written."""
+
+    def __init__(self, unix: str | None = None, port: int | None = None, host: str = "127.0.0.1"):
+        self.unix, self.port, self.host = unix, port, host
+
+    def _conn(self, timeout=300):
+        if self.unix:
+            return _UnixConnection(self.unix, timeout)
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def request(self, method: str, target: str, body=None, headers=None, timeout=300) -> Reply:
+        conn = self._conn(timeout)
+        try:
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            hdrs = dict(headers or {})
+            if body is not None and not any(k.lower() in ("content-length", "transfer-encoding") for k in hdrs):
+                if isinstance(body, (bytes, bytearray)):
+                    hdrs["Content-Length"] = str(len(body))
+                else:
+                    hdrs["Transfer-Encoding"] = "chunked"
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            conn.endheaders()
+            if body is not None:
+                if isinstance(body, (bytes, bytearray)):
+                    conn.send(body)
+                else:
+                    for chunk in body:
+                        conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    conn.send(b"0\r\n\r\n")
+            resp = conn.getresponse()
+            data = resp.read()
+            return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+        finally:
+            conn.close()
+
+    def wait_ready(self, target="/_ping", timeout=30.0):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                if self.request("GET", target, timeout=5).status == 200:
+                    return
+            except OSError as e:
+                last = e
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready: %s" % last)
+
+
+class Server:
+    """A background process serving HTTP; stopped (with its process group)
+    by ``stop``."""
+
+    def __init__(self, argv, http: HTTP, env=None, log_path=None):
+        self.log_path = log_path or tempfile.mktemp(prefix="podproxy-server-", suffix=".log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+        self.http = http
+        try:
+            http.wait_ready()
+        except Exception:
+            self.stop()
+            raise RuntimeError("server %s failed to start:\n%s" % (argv, open(self.log_path).read()))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+        self.log.close()
+
+    def output(self) -> str:
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+def start_podproxy(store: Store, *extra, workers=1, threads=8) -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "podproxy", "serve", "--bind", "127.0.0.1:%d" % port,
+            "--workers", str(workers), "--threads", str(threads)]
+    argv += ["--podman-option=%s" % o for o in store.options]
+    argv += list(extra)
+    env = dict(os.environ)
+    env.pop("PODPROXY_BIND", None)
+    server = Server(argv, HTTP(port=port), env=env)
+    server.port = port
+    server.url = "tcp://127.0.0.1:%d" % port
+    return server
+
+
+def start_reference(store: Store) -> Server:
+    """podman's own API service on the same store: the oracle."""
+    sock = os.path.join(store.path, "ref.sock")
+    argv = store.argv("system", "service", "--time=0", "unix://" + sock)
+    server = Server(argv, HTTP(unix=sock))
+    server.url = "unix://" + sock
+    return server
