@@ -1,0 +1,80 @@
+"""``podproxy``: the command line.
+
+``podproxy serve`` reads ``PODPROXY_*`` variables, then its flags (flags
+win), and serves the API under gunicorn. Flags and variables come from one
+table, ``settings.OPTIONS``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .settings import OPTIONS, Settings
+
+DESCRIPTION = """\
+podproxy serves podman's libpod images REST API (podman v4) by running the
+real podman binary. Point podman's remote CLI, podman-py or curl at it:
+
+  podproxy serve --bind 127.0.0.1:8080
+  podman --url tcp://127.0.0.1:8080 image ls
+"""
+
+EPILOG = """\
+Every flag of 'serve' can also be set with a PODPROXY_* environment variable
+named after it (--podman-timeout -> PODPROXY_PODMAN_TIMEOUT); lists are
+separated by commas or spaces. Flags win over variables.
+
+Example with an isolated image store:
+  podproxy serve --bind unix:/run/podproxy.sock \\
+      --podman-option=--root=/srv/podman/root --podman-option=--runroot=/run/podman-proxy
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podproxy", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version="podproxy " + __version__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve", help="serve the API under gunicorn", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for opt in OPTIONS:
+        help_text = "%s [env %s]" % (opt.help, opt.env)
+        if opt.flag:
+            serve.add_argument(opt.cli, dest=opt.name, action="store_const", const=True, default=None, help=help_text)
+        elif opt.repeat:
+            serve.add_argument(opt.cli, dest=opt.name, action="append", type=opt.parse, default=None,
+                               metavar=opt.metavar, help=help_text)
+        else:
+            serve.add_argument(opt.cli, dest=opt.name, type=opt.parse, default=None, metavar=opt.metavar,
+                               help=help_text)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace, environ=None) -> Settings:
+    overrides = {opt.name: getattr(args, opt.name, None) for opt in OPTIONS}
+    return Settings.from_env(environ, **overrides)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command != "serve":
+        parser.print_help()
+        return 2
+    try:
+        settings = settings_from_args(args)
+    except (ValueError, TypeError) as e:
+        parser.error(str(e))
+    from .server import serve
+
+    serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""podproxy's settings: one object, filled from defaults, ``PODPROXY_*``
+environment variables and ``podproxy serve`` flags, in that order.
+
+Each setting is declared once in ``OPTIONS``; the command line (cli.py) and
+the environment reader are both built from that table, so a flag and its
+variable can never disagree.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
+
+
+def parse_size(text: str) -> int:
+    """``4G``, ``512M``, ``100k``, ``1048576`` -> bytes. ``0`` means no limit."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*", str(text))
+    if not m:
+        raise ValueError("not a size: %r (use e.g. 512M, 4G)" % text)
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+def parse_bool(text: str) -> bool:
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("not a boolean: %r" % text)
+
+
+def _split_list(text: str) -> list[str]:
+    return [part for part in re.split(r"[\s,]+", text.strip()) if part]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: attribute name, flag, parser, help, and whether it repeats."""
+
+    name: str
+    help: str
+    parse: Callable[[str], Any] = str
+    repeat: bool = False  # a list: the flag may be given several times
+    env_split: Callable[[str], list] = _split_list  # how PODPROXY_X lists split
+    flag: bool = False  # a switch without a value
+    metavar: str | None = None
+
+    @property
+    def env(self) -> str:
+        return "PODPROXY_" + self.name.upper()
+
+    @property
+    def cli(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("bind", "Address to listen on: HOST:PORT, [IPv6]:PORT or unix:/path/to.sock. "
+           "Repeat for several. Default 127.0.0.1:8080.", repeat=True, metavar="ADDRESS"),
+    Option("podman", "The podman binary: a name looked up on PATH, or a path. Default: podman.",
+           metavar="PATH"),
+    Option("podman_option", "A global podman option passed before every podman command, "
+           "e.g. --podman-option=--root=/srv/store. Repeat for several. "
+           "PODPROXY_PODMAN_OPTION is split like a shell command line.",
+           repeat=True, env_split=shlex.split, metavar="OPTION"),
+    Option("workers", "gunicorn worker processes. Default 2.", parse=int, metavar="N"),
+    Option("threads", "Threads per worker (each serves one request; streams hold one "
+           "for their whole length). Default 16.", parse=int, metavar="N"),
+    Option("podman_timeout", "Seconds a non-streaming podman command may run before it is "
+           "killed and the request fails with 500. Default 600.", parse=float, metavar="SECONDS"),
+    Option("graceful_timeout", "Seconds a stopping server lets running requests (transfers) "
+           "finish. Default 30.", parse=float, metavar="SECONDS"),
+    Option("log_level", "Log level: debug, info, warning, error. Default info.", metavar="LEVEL"),
+)
+
+
+@dataclass
+class Settings:
+    """Everything podproxy can be told. Defaults are safe for a local service."""
+
+    bind: list = field(default_factory=lambda: ["127.0.0.1:8080"])
+    podman: str = "podman"
+    podman_option: list = field(default_factory=list)
+    workers: int = 2
+    threads: int = 16
+    podman_timeout: float = 600.0
+    graceful_timeout: float = 30.0
+    log_level: str = "info"
+
+    @property
+    def podman_options(self) -> list[str]:
+        return list(self.podman_option)
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> "Settings":
+        """Defaults, then ``PODPROXY_*`` variables, then ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for opt in OPTIONS:
+            raw = environ.get(opt.env)
+            if raw is None or raw == "":
+                continue
+            try:
+                if opt.repeat:
+                    values[opt.name] = [opt.parse(v) for v in opt.env_split(raw)]
+                elif opt.flag:
+                    values[opt.name] = parse_bool(raw)
+                else:
+                    values[opt.name] = opt.parse(raw)
+            except ValueError as e:
+                raise ValueError("%s: %s" % (opt.env, e)) from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise TypeError("unknown settings: %s" % ", ".join(sorted(unknown)))
+        return cls(**values)
