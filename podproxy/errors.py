@@ -22,6 +22,7 @@ _SENTINELS = (
     "layer not known",
     "image is in use by a container",
     "no such container",
+    "container not known",
     "no such image",
     "invalid argument",
     "tag not known",
@@ -30,6 +31,9 @@ _SENTINELS = (
     "invalid reference format",
     "repository name must have at least one component",
     "repository name must not be more than 255 characters",
+    # strconv's NumError unwraps to ErrSyntax / ErrRange
+    "invalid syntax",
+    "value out of range",
 )
 
 
@@ -66,6 +70,18 @@ class APIError(Exception):
 
     def __repr__(self):
         return "APIError(%d, %r, cause=%r)" % (self.status, self.message, self.cause)
+
+
+class DoubleError(APIError):
+    """podman's ``utils.ImageNotFound`` for an error that is not "image not
+    known": it writes a 500 body and then a 404 body into the same answer
+    (the status stays 500). Clients see two JSON objects; we send the same."""
+
+    def __init__(self, err: APIError):
+        super().__init__(500, err.message, err.cause)
+
+    def body(self) -> str:
+        return error_body(500, self.message, self.cause) + error_body(404, self.message, self.cause)
 
 
 def error_body(status: int, message: str, cause: str | None = None) -> str:

@@ -357,3 +357,26 @@ def unmarshal(raw: str, t: GoType):
     if errors:
         return None, errors[0]
     return result, None
+
+
+_QUOTE_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+                  "\\": "\\\\", '"': '\\"'}
+
+
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` (``%q``): printable characters as they are,
+    the usual escapes, other control characters as ``\\xHH``/``\\uHHHH``."""
+    out = ['"']
+    for c in text:
+        if c in _QUOTE_ESCAPES:
+            out.append(_QUOTE_ESCAPES[c])
+        elif c.isprintable() or c == " ":
+            out.append(c)
+        elif ord(c) < 0x80:
+            out.append("\\x%02x" % ord(c))
+        elif ord(c) <= 0xFFFF:
+            out.append("\\u%04x" % ord(c))
+        else:
+            out.append("\\U%08x" % ord(c))
+    out.append('"')
+    return "".join(out)

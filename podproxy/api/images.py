@@ -7,9 +7,12 @@ error, podman's success encoding.
 from __future__ import annotations
 
 from ..engine.images import RemoveReport
+from flask import Response
+
 from ..engine.runner import NotFound, PodmanError
-from ..errors import APIError
-from ..query import Bool, Filters, List, Query, prepare_filters
+from ..errors import APIError, DoubleError
+from ..gojson import go_quote
+from ..query import Bool, Filters, List, Query, Str, common_filters, prepare_filters
 from ..routing import RouteTable
 from .responses import engine, form_get, json_response, no_content, text_response
 
@@ -23,6 +26,10 @@ PRUNE = Query(
     filters=Filters(prepare_filters, status=500, prefix="failed to decode filter parameters for %s", first=True),
 )
 REMOVE = Query(Bool("force"), Bool("lookupManifest"))
+# compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
+LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
+CHANGES = Query(Str("parent"), Str("diffType"))
+DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image"}
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
 
 
@@ -33,6 +40,15 @@ def _go_bool(value: str) -> bool:
     if value in ("0", "f", "F", "FALSE", "false", "False"):
         return False
     raise APIError(500, 'strconv.ParseBool: parsing "%s": invalid syntax' % value, "invalid syntax")
+
+
+def image_not_found(name: str, err: PodmanError) -> APIError:
+    """``utils.ImageNotFound(w, name, fmt.Errorf("failed to find image %s: %w", name, err))``:
+    404 for "image not known", otherwise podman's 500-then-404 double body."""
+    wrapped = err.wrap("failed to find image %s" % name)
+    if wrapped.cause == "image not known":
+        return wrapped.with_status(404)
+    return DoubleError(wrapped)
 
 
 def _report(report: RemoveReport, errors) -> dict:
@@ -114,6 +130,30 @@ def prune(query):
     return json_response(200, reports)
 
 
+@routes.route("GET", "/libpod/images/{name:.*}/history")
+def history(name):
+    try:
+        layers = engine().history(name)
+    except PodmanError as e:
+        raise image_not_found(name, e)
+    return json_response(200, layers)
+
+
+@routes.route("GET", "/libpod/images/json", query=LIST)
+def list_images(query):
+    """``digests=true`` is "unsupported": podman logs it and answers 200
+    with no body at all (and no Content-Type)."""
+    if "digests" in query.present and query["Digests"]:
+        resp = Response(b"", status=200)
+        resp.headers.remove("Content-Type")
+        return resp
+    try:
+        summaries = engine().list(all=query["All"], filters=query["filters"])
+    except PodmanError as e:
+        raise e.with_status(500)
+    return json_response(200, summaries)
+
+
 @routes.route("GET", "/libpod/images/{name:.*}/json")
 def inspect(name):
     try:
@@ -121,6 +161,26 @@ def inspect(name):
     except PodmanError as e:
         raise e.wrap("failed to find image %s" % name, 404)
     return json_response(200, data)
+
+
+@routes.route("POST", "/libpod/images/{name:.*}/tag")
+def tag(name):
+    """compat.TagImage: the image is looked up before ``repo`` is checked;
+    ``repo``/``tag`` come from ``r.Form.Get``."""
+    repo, tag_ = form_get("repo"), form_get("tag") or "latest"
+    if not repo:
+        try:
+            engine().inspect(name)
+        except PodmanError as e:
+            raise image_not_found(name, e)
+        raise APIError(400, "repo parameter is required to tag an image")
+    try:
+        engine().tag(name, "%s:%s" % (repo, tag_))
+    except PodmanError as e:
+        if e.message.startswith("normalizing name "):  # the new name is bad
+            raise e.with_status(500)
+        raise image_not_found(name, e)
+    return text_response(201, "")
 
 
 @routes.route("POST", "/libpod/images/{name:.*}/untag")
@@ -142,3 +202,20 @@ def untag(name):
     except PodmanError as e:
         raise e.with_status(500)
     return text_response(201, "")
+
+
+@routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES)
+def changes(name, query):
+    """compat.Changes: images and containers (diffType), 500 on any miss.
+    ``parent`` (a diff against another layer) has no podman CLI equivalent."""
+    diff_type = DIFF_TYPES.get(query["diffType"])
+    if diff_type is None:
+        raise APIError(400, "invalid diffType value %s" % go_quote(query["diffType"]))
+    if query["parent"]:
+        raise APIError(500, "parent is not supported by podproxy (podman's CLI has no diff against a parent)")
+    try:
+        result = engine().changes(name, diff_type)
+    except PodmanError as e:
+        raise e.with_status(500)
+    return json_response(200, result)
+

@@ -9,6 +9,8 @@ Methods return plain data or raise the typed errors of ``runner``.
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 
 from .runner import Completed, Failure, NotFound, PodmanError, Runner, error_message
@@ -37,9 +39,54 @@ def _split_errors(message: str) -> list[str]:
     return [message] if message else []
 
 
+# ``entities.ImageSummary``'s keys in Go's order, and which are omitempty
+_SUMMARY_KEYS = ("Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize", "VirtualSize",
+                 "Labels", "Containers", "ReadOnly", "Dangling", "Names", "Digest", "History")
+_OMIT_EMPTY = {"ReadOnly", "Dangling", "Names", "Digest", "History"}
+# ``podman diff`` prints "A /path"; the API's archive.Change kinds
+_CHANGE_KINDS = {"C": 0, "A": 1, "D": 2}
+_DIFF_COMMANDS = {"all": ["diff"], "image": ["image", "diff"], "container": ["container", "diff"]}
+_GO_TIME = re.compile(r"(-?\d+)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
+
+
+def unix_seconds(go_time: str) -> int:
+    """Go's ``time.Time.Unix()`` of an RFC 3339 time as Go marshals it
+    (nanoseconds, offsets, year 1 for the zero time)."""
+    import calendar
+
+    m = _GO_TIME.match(go_time)
+    if not m:
+        raise ValueError("not an RFC 3339 time: %r" % go_time)
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    stamp = calendar.timegm((year, month, day, hour, minute, second))
+    zone = m.group(7)
+    if zone != "Z":
+        sign = -1 if zone[0] == "+" else 1
+        stamp += sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return stamp
+
+
+def image_summary(row: dict) -> dict:
+    """One ``podman images --format json`` row as the API's ImageSummary:
+    ``RepoTags`` is the image's names (the CLI nulls it), Go's key order,
+    ``CreatedAt`` (CLI only) dropped, omitempty keys left out when empty."""
+    summary = {}
+    for key in _SUMMARY_KEYS:
+        if key == "RepoTags":
+            value = row.get("Names") or None
+        else:
+            value = row.get(key)
+        if key in _OMIT_EMPTY and not value:
+            continue
+        summary[key] = value
+    summary.setdefault("RepoDigests", [])
+    return summary
+
+
 class ImageEngine:
     def __init__(self, runner: Runner):
         self.runner = runner
+        self._images_json: str | None = None
 
     # -- lookups -------------------------------------------------------
     def exists(self, name: str) -> bool:
@@ -88,7 +135,69 @@ class ImageEngine:
         result = self.runner.run(["images", "--all", "--format", "json"])
         return {img["Id"]: img.get("Size", 0) for img in json.loads(result.stdout or b"[]")}
 
+    def list(self, all: bool = False, filters: list[str] = ()) -> list[dict]:
+        """The API's image list: ``podman images --format json`` has one row
+        per tag; the API has one summary per image, in storage order."""
+        args = ["images", "--format", "json"]
+        if all:
+            args.append("--all")
+        args += ["--filter=" + f for f in filters]
+        rows = json.loads(self.runner.run(args).stdout or b"[]") or []
+        by_id: dict[str, dict] = {}
+        for row in rows:
+            by_id.setdefault(row["Id"], row)
+        order = self.storage_order()
+        rank = {image_id: n for n, image_id in enumerate(order)}
+        ids = sorted(by_id, key=lambda i: (rank.get(i, len(rank)), by_id[i].get("Created", 0), i))
+        return [image_summary(by_id[i]) for i in ids]
+
+    def storage_order(self) -> list[str]:
+        """Image IDs in containers/storage's order (the order of its
+        ``images.json``, which libimage lists in). No CLI command prints
+        that order, so the store's own index is read (read only); [] if
+        it is not a local file (then the list falls back to created)."""
+        if self._images_json is None:
+            fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
+            root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
+            self._images_json = os.path.join(root, "%s-images" % driver, "images.json")
+        try:
+            with open(self._images_json, "rb") as f:
+                return [image["id"] for image in json.load(f)]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+
+    def history(self, name: str) -> list[dict]:
+        """``podman history`` as the API's HistoryResponse (Unix times)."""
+        out = self.runner.run(["history", "--no-trunc", "--format", "{{json .ImageHistoryLayer}}", "--", name]).text
+        layers = []
+        for line in _lines(out):
+            layer = json.loads(line)
+            layers.append({
+                "Id": layer.get("id", ""),
+                "Created": unix_seconds(layer.get("created", "0001-01-01T00:00:00Z")),
+                "CreatedBy": layer.get("CreatedBy", ""),
+                "Tags": layer.get("tags") or None,
+                "Size": layer.get("size", 0),
+                "Comment": layer.get("comment", ""),
+            })
+        return layers
+
+    def changes(self, name: str, diff_type: str = "all") -> list[dict] | None:
+        """``podman diff`` (containers or images, as the API's ``all``),
+        ``podman image diff`` or ``podman container diff``: archive.Change
+        entries in podman's order, None (Go's nil slice) when there are none."""
+        out = self.runner.run([*_DIFF_COMMANDS[diff_type], "--", name]).text
+        changes = []
+        for line in out.split("\n"):
+            kind, _, path = line.partition(" ")
+            if kind in _CHANGE_KINDS and path:
+                changes.append({"Path": path, "Kind": _CHANGE_KINDS[kind]})
+        return changes or None
+
     # -- changes -------------------------------------------------------
+    def tag(self, name: str, target: str) -> None:
+        self.runner.run(["tag", "--", name, target])
+
     def prune(self, all: bool = False, external: bool = False, filters: list[str] = ()) -> list[dict]:
         """``podman image prune``; sizes come from a listing taken before."""
         sizes = self.sizes()
