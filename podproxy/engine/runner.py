@@ -15,6 +15,7 @@ otherwise 500); handlers add the HTTP context podman's handlers add.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -22,7 +23,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import sh
 
@@ -97,6 +98,34 @@ def error_for(exit_code: int, stderr: str) -> PodmanError:
     return Failure(message, exit_code)
 
 
+def subcommand(args: Sequence[str]) -> str:
+    """The podman subcommand of ``args`` for logs and metrics: ``version``,
+    ``image exists``, ``image save`` (never a user-supplied value)."""
+    words = [a for a in args[:2] if not a.startswith("-")]
+    if words and words[0] in ("image", "system", "manifest", "container") and len(words) > 1:
+        return " ".join(words[:2])
+    return words[0] if words else ""
+
+
+# An observer is called as ``observer(subcommand, exit_code, seconds)`` when a
+# podman process ends (exit code -N: killed by signal N; 127: could not run).
+Observer = Callable[[str, int, float], None]
+
+_PR_SET_PDEATHSIG = 1
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+except OSError:  # pragma: no cover - not Linux
+    _libc = None
+
+
+def _die_with_parent() -> None:
+    """In the forked child, before exec: podman gets SIGTERM when the thread
+    that started it dies, so a worker that is killed (graceful timeout, a
+    second SIGTERM) leaves no podman behind (podman cleans up on SIGTERM)."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 @dataclass
 class Completed:
     argv: list
@@ -125,6 +154,17 @@ class Runner:
         self._command = None
         self._lock = threading.Lock()
         self.calls = 0  # podman processes started (for tests and metrics)
+        self.observers: list[Observer] = []  # called when a podman process ends
+
+    def notify(self, args: Sequence[str], exit_code: int, seconds: float) -> None:
+        """Tell the observers (metrics, request logs) that podman ended.
+        An observer's failure is logged, never the request's failure."""
+        name = subcommand(args)
+        for observer in list(self.observers):
+            try:
+                observer(name, exit_code, seconds)
+            except Exception:
+                log.exception("podman observer failed")
 
     def _cmd(self):
         if self._command is None:
@@ -152,7 +192,8 @@ class Runner:
         timeout = self.timeout if timeout is None else timeout
         start = time.monotonic()
         self.calls += 1
-        kwargs = dict(_return_cmd=True, _tty_out=False, _ok_code=_ALL_CODES, _bg_exc=False, _new_group=True)
+        kwargs = dict(_return_cmd=True, _tty_out=False, _ok_code=_ALL_CODES, _bg_exc=False, _new_group=True,
+                      _preexec_fn=_die_with_parent)
         if stdin is not None:
             kwargs["_in"] = stdin
             kwargs["_in_bufsize"] = 0
@@ -161,10 +202,13 @@ class Runner:
         try:
             proc = cmd(*args, **kwargs)
         except sh.TimeoutException:
+            self.notify(args, -9, time.monotonic() - start)
             raise Unavailable("podman %s timed out after %gs" % (args[0] if args else "", timeout), -9) from None
         except OSError as e:
+            self.notify(args, 127, time.monotonic() - start)
             raise Unavailable("cannot run podman: %s" % e, 127) from None
         result = Completed(list(args), proc.exit_code, proc.stdout or b"", _decode(proc.stderr))
+        self.notify(args, result.exit_code, time.monotonic() - start)
         log.debug("podman %s -> %d in %.1f ms", " ".join(args), result.exit_code, (time.monotonic() - start) * 1000)
         if result.exit_code not in tuple(ok):
             raise error_for(result.exit_code, result.stderr)
@@ -191,11 +235,13 @@ class Stream:
         self._first: bytes | None = None
         self._closed = False
         self.exit_code: int | None = None
+        self._runner = runner
+        self._start = time.monotonic()
         cmd = runner._cmd()
         read_fd, write_fd = os.pipe()
         self._fd = read_fd
         kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _out=write_fd, _ok_code=_ALL_CODES,
-                      _new_group=True)
+                      _new_group=True, _preexec_fn=_die_with_parent)
         if stdin is not None:
             kwargs["_in"] = stdin
             kwargs["_in_bufsize"] = 0
@@ -204,6 +250,7 @@ class Stream:
             self._proc = cmd(*args, **kwargs)
         except OSError as e:
             os.close(read_fd)
+            runner.notify(args, 127, 0.0)
             raise Unavailable("cannot run podman: %s" % e, 127) from None
         finally:
             os.close(write_fd)  # the child holds its own copy
@@ -219,6 +266,7 @@ class Stream:
         """At EOF: reap podman and raise if it failed."""
         self._proc.wait()
         self.exit_code = self._proc.exit_code
+        self._runner.notify(self.args, self.exit_code, time.monotonic() - self._start)
         if self.exit_code != 0:
             raise error_for(self.exit_code, _decode(self._proc.stderr))
 
@@ -255,6 +303,10 @@ class Stream:
             pass
         finally:
             os.close(self._fd)
+            if self.exit_code is None:  # not read to the end: killed, or the reader gave up
+                self.exit_code = self._proc.process.exit_code
+                if self.exit_code is not None:
+                    self._runner.notify(self.args, self.exit_code, time.monotonic() - self._start)
 
     def __enter__(self):
         return self

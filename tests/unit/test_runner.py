@@ -79,3 +79,78 @@ def _alive(pid):
             return f.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_observers_hear_every_podman_end(fake_podman):
+    podman = fake_podman('[ "$2" = fail ] && { echo "Error: no" >&2; exit 125; }\nprintf out\n')
+    runner = Runner(podman)
+    heard = []
+    runner.observers.append(lambda name, code, seconds: heard.append((name, code, seconds >= 0)))
+    runner.run(["image", "exists", "--", "-x"])
+    with pytest.raises(Failure):
+        runner.run(["image", "fail"])
+    with runner.stream(["image", "save", "--", "x"]) as stream:
+        assert b"".join(stream) == b"out"
+    assert heard == [("image exists", 0, True), ("image fail", 125, True), ("image save", 0, True)]
+
+
+def test_observers_hear_killed_streams_and_missing_podman(fake_podman):
+    runner = Runner(fake_podman("printf x; sleep 30\n"))
+    heard = []
+    runner.observers.append(lambda name, code, seconds: heard.append((name, code)))
+    stream = runner.stream(["load"])
+    assert stream.first() == b"x"
+    stream.close()
+    missing = Runner("/nonexistent/podman")
+    missing.observers = runner.observers
+    with pytest.raises(Unavailable):
+        missing.run(["version"])
+    assert heard[0][0] == "load" and heard[0][1] < 0  # killed by a signal
+    assert len(heard) == 1  # could not even start: no podman process ended
+
+
+def test_an_observer_failure_is_not_the_request_failure(fake_podman):
+    runner = Runner(fake_podman("printf ok\n"))
+    runner.observers.append(lambda *a: 1 / 0)
+    assert runner.run(["version"]).text == "ok"
+
+
+def test_podman_dies_with_the_process_that_started_it(fake_podman, tmp_path):
+    """A worker killed by gunicorn (graceful timeout, second SIGTERM) must
+    not leave podman running: the child gets SIGTERM when its parent dies."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "pid"
+    podman = fake_podman("echo $$ > %s\nexec sleep 60\n" % pid_file)
+    code = ("import sys, time; from podproxy.engine.runner import Runner\n"
+            "s = Runner(%r).stream(['image', 'save']); time.sleep(60)\n" % podman)
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=os.getcwd())
+    try:
+        deadline = time.monotonic() + 10
+        while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        os.kill(child, 0)  # running
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            # a zombie of init's is dead too
+            with open("/proc/%d/stat" % child) as f:
+                if f.read().split(") ", 1)[1].startswith("Z"):
+                    break
+            time.sleep(0.05)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError("podman outlived the process that started it")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
