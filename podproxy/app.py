@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from . import metrics, observe
+from .api.ops import ops
 from .engine.images import ImageEngine
 from .engine.runner import Runner
 from .engine.system import SystemEngine
 from .errors import APIError, JSON_CONTENT_TYPE
+from .observe import Observed, route_matched
 from .query import parse_query
 from .routing import MethodNotAllowed, NotFound, Router, clean_path
 from .settings import Settings
@@ -85,6 +88,7 @@ def dispatch(**_ignored):
     except MethodNotAllowed:
         return _plain(405, "Method Not Allowed")
     g.api_route = route
+    route_matched(request.environ, route.template)
     g.query_pairs = parse_query(raw_query)
     g.request_uri = uri
     if route.query is not None:
@@ -136,6 +140,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     runner = Runner(settings.podman, settings.podman_options, timeout=settings.podman_timeout)
+    runner.observers += [metrics.podman_finished, observe.podman_finished]
     app.extensions["podproxy"] = Services(
         settings=settings,
         runner=runner,
@@ -145,9 +150,11 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     )
     # Every request goes through ``dispatch``; werkzeug's router only
     # forwards (podman's matching rules differ from werkzeug's).
+    app.register_blueprint(ops)  # /healthz, /readyz, /metrics: outside podman's routing
     app.add_url_rule("/", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
     app.add_url_rule("/<path:_any>", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
     app.after_request(api_headers)
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(Exception, handle_unexpected)
+    app.wsgi_app = Observed(app.wsgi_app, settings.log_format)
     return app

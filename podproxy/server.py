@@ -1,20 +1,27 @@
-"""Serving the app under gunicorn, configured from ``Settings``.
-
-Threaded workers (``gthread``): a worker's ``timeout`` is then a heartbeat
-of the worker process, not a limit on one request, so an export or load of
-many minutes is not killed half way (sync workers would kill it and splice
-a 500 into the body).
-"""
+"""Serving the app under gunicorn with ``gunicorn_conf.py`` as the
+configuration (see there for why each value)."""
 from __future__ import annotations
+
+import importlib.util
+import os
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as _gunicorn_wsgi
 
-from .app import create_app
 from .settings import Settings
 
+CONFIG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_conf.py")
 
-def _own_server_header():
+_active: Settings | None = None
+
+
+def active_settings() -> Settings:
+    """The settings ``podproxy serve`` parsed, or the environment's (plain
+    gunicorn with the config file)."""
+    return _active if _active is not None else Settings.from_env()
+
+
+def own_server_header():
     """gunicorn writes its own ``Server: gunicorn`` and drops the app's
     (it counts Server as hop-by-hop). podman's clients see
     ``Server: Libpod/...`` from podman's service, so use the app's value."""
@@ -32,23 +39,13 @@ def _own_server_header():
     _gunicorn_wsgi.Response.process_headers = process_headers
 
 
-def gunicorn_options(settings: Settings) -> dict:
-    return {
-        "bind": list(settings.bind),
-        "workers": settings.workers,
-        "worker_class": "gthread",
-        "threads": settings.threads,
-        "timeout": 30,  # heartbeat, not a request limit, under gthread
-        "graceful_timeout": int(settings.graceful_timeout),
-        "keepalive": 5,
-        "accesslog": "-",
-        "errorlog": "-",
-        "loglevel": settings.log_level,
-        "limit_request_line": 8190,
-        "limit_request_fields": 100,
-        "limit_request_field_size": 16384,
-        "control_socket_disable": True,  # gunicorn 23+: one fixed path per host otherwise
-    }
+def read_config(path: str = CONFIG_FILE) -> dict:
+    """The names a gunicorn config file defines, evaluated now (so with the
+    settings active now), as ``gunicorn -c`` reads them."""
+    spec = importlib.util.spec_from_file_location("podproxy_gunicorn_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return vars(module)
 
 
 class PodproxyServer(BaseApplication):
@@ -57,13 +54,19 @@ class PodproxyServer(BaseApplication):
         super().__init__()
 
     def load_config(self):
-        for key, value in gunicorn_options(self.settings).items():
-            self.cfg.set(key, value)
+        for key, value in read_config().items():
+            if key in self.cfg.settings and key != "wsgi_app":
+                self.cfg.set(key, value)
 
     def load(self):
+        # imported here: the master must not load prometheus_client before
+        # the config's on_starting set PROMETHEUS_MULTIPROC_DIR
+        from .app import create_app
+
         return create_app(settings=self.settings)
 
 
 def serve(settings: Settings) -> None:
-    _own_server_header()
+    global _active
+    _active = settings
     PodproxyServer(settings).run()

@@ -32,6 +32,13 @@ def parse_bool(text: str) -> bool:
     raise ValueError("not a boolean: %r" % text)
 
 
+def parse_log_format(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError("not a log format: %r (use text or json)" % text)
+    return value
+
+
 def _split_list(text: str) -> list[str]:
     return [part for part in re.split(r"[\s,]+", text.strip()) if part]
 
@@ -74,6 +81,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("graceful_timeout", "Seconds a stopping server lets running requests (transfers) "
            "finish. Default 30.", parse=float, metavar="SECONDS"),
     Option("log_level", "Log level: debug, info, warning, error. Default info.", metavar="LEVEL"),
+    Option("log_format", "Per-request log lines: text (key=value) or json (one object a line). "
+           "Default text.", parse=parse_log_format, metavar="FORMAT"),
+    Option("ready_timeout", "Seconds /readyz waits for 'podman version' before answering 503. "
+           "Default 5.", parse=float, metavar="SECONDS"),
 )
 
 
@@ -89,6 +100,8 @@ class Settings:
     podman_timeout: float = 600.0
     graceful_timeout: float = 30.0
     log_level: str = "info"
+    log_format: str = "text"
+    ready_timeout: float = 5.0
 
     @property
     def podman_options(self) -> list[str]:

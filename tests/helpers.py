@@ -234,3 +234,15 @@ def start_reference(store: Store) -> Server:
     server = Server(argv, HTTP(unix=sock))
     server.url = "unix://" + sock
     return server
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """One sample's value in Prometheus' text format (0 if absent)."""
+    import re
+
+    want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
+    for line in text.splitlines():
+        m = re.match(r"(\w+)(?:\{(.*)\})? (\S+)$", line)
+        if m and m.group(1) == name and ",".join(sorted((m.group(2) or "").split(","))) == want:
+            return float(m.group(3))
+    return 0.0

@@ -1,0 +1,104 @@
+"""gunicorn's configuration for podproxy: the single source.
+
+``podproxy serve`` loads this file with the settings it parsed; plain
+gunicorn can use it too (``deploy/gunicorn.conf.py`` imports it), then the
+settings come from the ``PODPROXY_*`` variables::
+
+    gunicorn -c deploy/gunicorn.conf.py            # wsgi_app below
+
+It ships inside the package so that a non-editable install has it.
+
+Why these values:
+
+* ``gthread`` workers: ``timeout`` is then a heartbeat of the worker process,
+  not a limit on one request, so an export or load of many minutes is not
+  killed half way (a sync worker would kill it and splice a 500 into it).
+* ``graceful_timeout``: on SIGTERM, running requests (transfers) get that
+  long; then the master kills the workers. A second SIGTERM does not wait
+  (``_second_term_is_quick``). podman children get SIGTERM when their worker
+  dies (runner: parent-death signal), so none outlives the server.
+* request line/header limits: podman clients send short requests; image
+  names are at most a few hundred bytes, filters a few KB.
+* access log: podproxy writes one structured line per request when the
+  answer is done (``podproxy.observe``), through gunicorn's access log
+  handler, instead of gunicorn's own line (``logs.GunicornLogger``).
+* Prometheus multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` is set (a temp
+  dir unless given) and wiped before the workers start, and a dead worker's
+  files are marked in ``child_exit``.
+"""
+import os
+import shutil
+import signal
+import tempfile
+
+from podproxy import server as _server
+
+settings = _server.active_settings()
+
+wsgi_app = "podproxy.wsgi:app"  # plain gunicorn; ``podproxy serve`` hands over its own app
+bind = list(settings.bind)
+workers = settings.workers
+worker_class = "gthread"
+threads = settings.threads
+timeout = 30  # heartbeat, not a request limit, under gthread
+graceful_timeout = max(1, round(settings.graceful_timeout))
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = settings.log_level
+logger_class = "podproxy.logs.GunicornLogger"
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 16384
+control_socket_disable = True  # gunicorn 23+: one fixed path per host otherwise
+
+_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _prepare_metrics_dir(arbiter):
+    """Before any worker imports prometheus_client: a directory of our own
+    (or the one given), emptied of a previous run's files."""
+    path = os.environ.get(_METRICS_ENV)
+    if not path:
+        path = tempfile.mkdtemp(prefix="podproxy-metrics-")
+        os.environ[_METRICS_ENV] = path
+        arbiter._podproxy_metrics_dir = path
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(path, name))
+
+
+def _second_term_is_quick(arbiter):
+    """gunicorn waits the whole graceful timeout after SIGTERM and ignores
+    another SIGTERM meanwhile (only SIGINT/SIGQUIT cut it short). Turn a
+    second SIGTERM into SIGQUIT: workers are told to quit, then killed."""
+    queue_signal = arbiter.signal
+    seen = []
+
+    def on_signal(sig, frame):
+        if sig == signal.SIGTERM:
+            if seen:
+                sig = signal.SIGQUIT
+            seen.append(sig)
+        queue_signal(sig, frame)
+
+    arbiter.signal = on_signal  # init_signals() runs after on_starting and installs this
+
+
+def on_starting(arbiter):
+    _server.own_server_header()
+    _prepare_metrics_dir(arbiter)
+    _second_term_is_quick(arbiter)
+
+
+def child_exit(arbiter, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(arbiter):
+    path = getattr(arbiter, "_podproxy_metrics_dir", None)
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
