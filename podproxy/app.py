@@ -14,6 +14,7 @@ from .api.ops import ops
 from .engine.images import ImageEngine
 from .engine.runner import Runner
 from .engine.system import SystemEngine
+from .engine.transfers import TransferEngine
 from .errors import APIError, JSON_CONTENT_TYPE
 from .observe import Observed, route_matched
 from .query import parse_query
@@ -35,14 +36,18 @@ class Services:
     images: ImageEngine
     system: SystemEngine
     router: Router
+    transfers: TransferEngine
 
 
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
-    from .api import images, system
+    from .api import images, system, transfers
 
-    return [system.ping_routes, images.routes, system.info_routes, system.version_routes]
+    # scp/{name:.*} goes after every other images table (podman registers
+    # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
+    return [system.ping_routes, images.routes, transfers.routes, transfers.scp_routes, system.info_routes,
+            system.version_routes]
 
 
 def _plain(status: int, text: str) -> Response:
@@ -147,6 +152,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
         images=ImageEngine(runner),
         system=SystemEngine(runner),
         router=Router(route_tables()),
+        transfers=TransferEngine(runner),
     )
     # Every request goes through ``dispatch``; werkzeug's router only
     # forwards (podman's matching rules differ from werkzeug's).

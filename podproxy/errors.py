@@ -10,6 +10,8 @@ message gets the prefix, the cause stays the innermost error.
 """
 from __future__ import annotations
 
+import re
+
 from . import gojson
 
 JSON_CONTENT_TYPE = "application/json"
@@ -37,11 +39,18 @@ _SENTINELS = (
 )
 
 
+# a failed helper process (e.g. storage's tar applier): Go's *exec.ExitError
+_EXIT_STATUS = re.compile(r": (exit status \d+)\Z")
+
+
 def cause_of(message: str) -> str:
     """Best reconstruction of podman's ``cause`` from a CLI error message."""
     for sentinel in _SENTINELS:
         if sentinel in message:
             return sentinel
+    m = _EXIT_STATUS.search(message)
+    if m:
+        return m.group(1)
     return message
 
 

@@ -85,6 +85,14 @@ OPTIONS: tuple[Option, ...] = (
            "Default text.", parse=parse_log_format, metavar="FORMAT"),
     Option("ready_timeout", "Seconds /readyz waits for 'podman version' before answering 503. "
            "Default 5.", parse=float, metavar="SECONDS"),
+    # transfers (load, import, scp)
+    Option("max_body_size", "Largest request body (load, import): 512M, 4G... Bigger uploads are "
+           "cut off with 413 while they stream, and nothing is stored. Default 0 = no limit.",
+           parse=parse_size, metavar="SIZE"),
+    Option("allow_url_import", "Let POST /libpod/images/import?url= make this server fetch an "
+           "http(s) URL. Off by default (403).", flag=True),
+    Option("allow_scp", "Let POST /libpod/images/scp make this server copy images over ssh with "
+           "its own keys. Off by default (403).", flag=True),
 )
 
 
@@ -102,6 +110,9 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     ready_timeout: float = 5.0
+    max_body_size: int = 0
+    allow_url_import: bool = False
+    allow_scp: bool = False
 
     @property
     def podman_options(self) -> list[str]:

@@ -213,13 +213,14 @@ class Server:
             return f.read().decode("utf-8", "replace")
 
 
-def start_podproxy(store: Store, *extra, workers=1, threads=8) -> Server:
+def start_podproxy(store: Store, *extra, workers=1, threads=8, env=None) -> Server:
+    """``env`` adds variables (e.g. TMPDIR, to watch podman's temp files)."""
     port = free_port()
     argv = [sys.executable, "-m", "podproxy", "serve", "--bind", "127.0.0.1:%d" % port,
             "--workers", str(workers), "--threads", str(threads)]
     argv += ["--podman-option=%s" % o for o in store.options]
     argv += list(extra)
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     env.pop("PODPROXY_BIND", None)
     server = Server(argv, HTTP(port=port), env=env)
     server.port = port
@@ -246,3 +247,54 @@ def metric(text: str, name: str, **labels) -> float:
         if m and m.group(1) == name and ",".join(sorted((m.group(2) or "").split(","))) == want:
             return float(m.group(3))
     return 0.0
+
+
+def tar_members(data: bytes) -> list:
+    """The member names of a tar archive, sorted."""
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return sorted(m.name.rstrip("/") for m in tar.getmembers())
+
+
+def tar_json(data: bytes, member: str):
+    """A JSON member (``manifest.json``, ``index.json``) of a tar archive."""
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return json.load(tar.extractfile(member))
+
+
+def random_rootfs(path: str, size: int) -> str:
+    """A rootfs tar holding ``size`` bytes of random (incompressible) data."""
+    with tarfile.open(path, "w") as tar:
+        data_path = path + ".data"
+        with open(data_path, "wb") as f:
+            left = size
+            while left:
+                n = min(left, 1 << 20)
+                f.write(os.urandom(n))
+                left -= n
+        tar.add(data_path, arcname="random.bin")
+        os.unlink(data_path)
+    return path
+
+
+def podman_children(marker: str) -> list:
+    """Command lines of running processes that mention ``marker`` (a
+    store path): the podman children a server left behind."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        argv0 = cmd.split(" ", 1)[0]
+        if marker in cmd and argv0.endswith("podman") and " system service" not in cmd and state != "Z":
+            found.append(cmd)
+    return found

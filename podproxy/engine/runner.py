@@ -18,8 +18,10 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import select
 import shutil
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -194,13 +196,17 @@ class Runner:
         self.calls += 1
         kwargs = dict(_return_cmd=True, _tty_out=False, _ok_code=_ALL_CODES, _bg_exc=False, _new_group=True,
                       _preexec_fn=_die_with_parent)
+        feed = None
         if stdin is not None:
-            kwargs["_in"] = stdin
-            kwargs["_in_bufsize"] = 0
+            feed = Feed(stdin)
+            kwargs.update(_in=feed, _in_bufsize=0, _bg=True)
         if timeout:
             kwargs["_timeout"] = timeout
         try:
             proc = cmd(*args, **kwargs)
+            if feed is not None:
+                feed.started(proc.pid)
+                proc.wait()
         except sh.TimeoutException:
             self.notify(args, -9, time.monotonic() - start)
             raise Unavailable("podman %s timed out after %gs" % (args[0] if args else "", timeout), -9) from None
@@ -209,6 +215,8 @@ class Runner:
             raise Unavailable("cannot run podman: %s" % e, 127) from None
         result = Completed(list(args), proc.exit_code, proc.stdout or b"", _decode(proc.stderr))
         self.notify(args, result.exit_code, time.monotonic() - start)
+        if feed is not None and feed.error is not None:
+            raise feed.error  # the input failed: podman was killed, its exit means nothing
         log.debug("podman %s -> %d in %.1f ms", " ".join(args), result.exit_code, (time.monotonic() - start) * 1000)
         if result.exit_code not in tuple(ok):
             raise error_for(result.exit_code, result.stderr)
@@ -217,6 +225,57 @@ class Runner:
     def stream(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None) -> "Stream":
         """Start ``podman <args>`` with its stdout as a byte stream."""
         return Stream(self, list(args), stdin)
+
+
+class Feed:
+    """An iterable of byte chunks (a request body) as podman's stdin.
+
+    If reading the input fails (the client went away, the body is over the
+    size limit), podman must not act on a cut-off input: its process group
+    is killed and the error is kept for ``Runner.run`` to raise instead of
+    podman's exit status.
+    """
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._chunks = chunks
+        self.error: BaseException | None = None
+        self._pid: int | None = None
+        self._started = threading.Event()
+
+    def started(self, pid: int) -> None:
+        self._pid = pid
+        self._started.set()
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._chunks:
+                if chunk:
+                    yield chunk
+        except GeneratorExit:  # podman stopped reading (it exited)
+            raise
+        except Exception as e:
+            self.error = e
+            self._started.wait(10)
+            if self._pid is not None:
+                kill_group(self._pid)
+
+
+class ClientGone(APIError):
+    """The client closed its connection while podman was still working."""
+
+    def __init__(self):
+        super().__init__(500, "client disconnected")
+
+
+def client_gone(sock: socket.socket) -> bool:
+    """True if the peer of ``sock`` has closed (EOF or reset); data sent
+    ahead by the client (a pipelined request) is not a close."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
 
 
 class Stream:
@@ -270,14 +329,35 @@ class Stream:
         if self.exit_code != 0:
             raise error_for(self.exit_code, _decode(self._proc.stderr))
 
-    def first(self) -> bytes:
+    def first(self, watch: socket.socket | None = None) -> bytes:
         """The first chunk; b"" if podman succeeded without output. Raises
-        the typed error if podman failed before writing anything."""
+        the typed error if podman failed before writing anything.
+
+        podman can be silent for a long time before its first byte (an
+        oci-archive is staged whole first). ``watch`` is the client's socket:
+        if the client hangs up meanwhile, podman is killed and ``ClientGone``
+        raised, instead of noticing only at the first write."""
+        if watch is not None:
+            self._wait_for_output(watch)
         chunk = self._read()
         if not chunk:
             self._finish()
         self._first = chunk
         return chunk
+
+    def _wait_for_output(self, sock: socket.socket) -> None:
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN | select.POLLHUP)
+        watched = sock.fileno()
+        poller.register(watched, select.POLLIN | select.POLLRDHUP | select.POLLHUP)
+        while True:
+            for fd, _events in poller.poll():
+                if fd == self._fd:
+                    return
+                if client_gone(sock):
+                    self.close()
+                    raise ClientGone()
+                poller.unregister(watched)  # pipelined data, not a hang-up: stop watching
 
     def __iter__(self) -> Iterator[bytes]:
         if self._first is None:

@@ -1,0 +1,245 @@
+"""TransferEngine: the podman commands that move image data (save, load,
+import, commit, scp), with the same argv rules as ``ImageEngine``.
+
+Archives go through pipes, never through a file of ours: ``podman image
+save`` writes to its stdout (our pipe, so the client's pace is podman's
+pace) and ``load``/``import`` read the request body from their stdin. Only
+the directory formats need a temp dir, which ``save_dir`` removes on every
+path once its tar stream ends or is closed.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import stat
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from .reference import parse_error, tag_error
+from .runner import CHUNK, Failure, PodmanError, Runner, Stream
+
+ARCHIVE_FORMATS = ("oci-archive", "docker-archive")
+DIR_FORMATS = ("oci-dir", "docker-dir")
+
+
+class BadReference(PodmanError):
+    """A name podman would refuse, found before podman ran."""
+
+    def __init__(self, message: str):
+        super().__init__(message, 125)
+
+
+def _save_args(format: str, compress: bool = False, uncompressed: bool = False) -> list:
+    args = ["image", "save", "--quiet", "--format=" + format]
+    if compress and format == "docker-dir":  # the only format --compress applies to
+        args.append("--compress")
+    if uncompressed:
+        args.append("--uncompressed")
+    return args
+
+
+@dataclass
+class Commit:
+    """``libpod.ContainerCommitOptions`` as the API gives them."""
+
+    container: str
+    image: str = ""  # repo:tag, or "" for an untagged image
+    author: str = ""
+    message: str = ""
+    changes: tuple = ()
+    format: str = "oci"
+    pause: bool = False
+    squash: bool = False
+
+
+class TransferEngine:
+    def __init__(self, runner: Runner, tmpdir: str | None = None):
+        self.runner = runner
+        self.tmpdir = tmpdir  # for the directory formats; None = $TMPDIR
+
+    # -- export ---------------------------------------------------------
+    def save(self, names: list, format: str, compress: bool = False, uncompressed: bool = False) -> Stream:
+        """``podman image save`` of one image, or of several (``-m``, one
+        docker-archive holding them all), to a pipe."""
+        args = _save_args(format, compress, uncompressed)
+        if len(names) > 1:
+            args.append("--multi-image-archive")
+        return self.runner.stream([*args, "--", *names])
+
+    def save_dir(self, name: str, format: str, compress: bool = False,
+                 watch: socket.socket | None = None) -> Iterator[bytes]:
+        """``podman image save --format oci-dir|docker-dir`` into a temp dir,
+        then that dir as a tar stream. Errors are raised before the first
+        chunk is returned; the dir is removed when the stream ends or is
+        closed, and at once on failure."""
+        workdir = tempfile.mkdtemp(prefix="podproxy-save-", dir=self.tmpdir)
+        try:
+            target = os.path.join(workdir, "image")
+            with self.runner.stream([*_save_args(format, compress), "--output=" + target, "--", name]) as run:
+                run.first(watch)  # podman is silent until it exits (--quiet)
+                for _ in run:
+                    pass
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        return _removing(tar_stream(target), workdir)
+
+    # -- import ---------------------------------------------------------
+    def load(self, body: Iterable[bytes]) -> list[str]:
+        """``podman image load`` from ``body``; the names it loaded."""
+        out = self.runner.run(["image", "load"], stdin=body, timeout=0).text
+        return [line[len("Loaded image: "):] for line in out.splitlines() if line.startswith("Loaded image: ")]
+
+    def check_name(self, name: str) -> None:
+        """Raise podman's tag error for a name it would refuse."""
+        err = tag_error(name)
+        if err is not None:
+            raise BadReference(err)
+
+    def import_(self, body: Iterable[bytes], reference: str = "", message: str = "", changes=(),
+                os_: str = "", arch: str = "", variant: str = "") -> str:
+        """``podman image import`` of a rootfs tar from ``body``; the new
+        image's ``sha256:`` ID. A bad reference fails before anything is
+        imported (podman itself would leave an untagged image behind)."""
+        if reference:
+            self.check_name(reference)
+        args = ["image", "import", "--quiet"]
+        args += ["--change=" + c for c in changes]
+        if message:
+            args.append("--message=" + message)
+        for opt, value in (("--os=", os_), ("--arch=", arch), ("--variant=", variant)):
+            if value:
+                args.append(opt + value)
+        args += ["--", "-"]
+        if reference:
+            args.append(reference)
+        out = self.runner.run(args, stdin=body, timeout=0).text.strip()
+        return out.splitlines()[-1] if out else out
+
+    def commit(self, c: Commit) -> str:
+        """``podman container commit``; the new image's ID (no prefix)."""
+        args = ["container", "commit", "--quiet", "--format=" + c.format]
+        if c.author:
+            args.append("--author=" + c.author)
+        if c.message:
+            args.append("--message=" + c.message)
+        args += ["--change=" + ch for ch in c.changes]
+        args.append("--pause=%s" % ("true" if c.pause else "false"))
+        if c.squash:
+            args.append("--squash")
+        args += ["--", c.container]
+        if c.image:
+            args.append(c.image)
+        out = self.runner.run(args, timeout=0).text.strip()
+        return out.splitlines()[-1] if out else out
+
+    # -- scp ------------------------------------------------------------
+    def scp(self, source: str, destination: str, quiet: bool = False) -> str:
+        """``podman image scp`` for an ssh transfer; the image named by the
+        last word podman prints (what podman's ``ScpReport`` holds)."""
+        args = ["image", "scp"]
+        if quiet:
+            args.append("--quiet")
+        out = self.runner.run([*args, "--", source, destination], timeout=0).text.strip()
+        if not out:
+            raise Failure("image scp reported no image", 0)
+        return out.split()[-1]
+
+
+_HEX64 = re.compile(r"[a-f0-9]{64}\Z")
+
+
+def _scp_name_error(name: str) -> str | None:
+    """docker/distribution's ``ParseNormalizedNamed`` error (podman's
+    ``ValidateImageName``), or None."""
+    if _HEX64.match(name):
+        return "invalid repository name (%s), cannot specify 64-byte hexadecimal strings" % name
+    first, sep, rest = name.partition("/")
+    remainder = rest if sep and ("." in first or ":" in first or first == "localhost") else name
+    if remainder.split(":", 1)[0].lower() != remainder.split(":", 1)[0]:
+        return "invalid reference format: repository name must be lowercase"
+    return parse_error(name)
+
+
+def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
+    """What podman's API answers for an scp request without transferring
+    anything (``ExecuteTransfer``'s argument checks, then "local transfers
+    need the CLI"): ``(status, message)``; None for an ssh transfer."""
+    locations = []
+    for arg in [source] + ([destination] if destination else []):
+        user, remote, image = "", False, arg
+        if "::" in arg:
+            image = arg.split("::")[1]
+            if "@localhost::" in arg:
+                user = arg.split("@", 1)[0]
+            else:
+                remote = True
+                err = _scp_name_error(image) if image else None
+                if err:
+                    return 500, err
+        locations.append((user, remote, image))
+    if len(locations) > 1:
+        if not locations[0][2] and not locations[1][2]:
+            return 500, "a source image must be specified: invalid argument"
+    elif not locations[0][2]:
+        return 500, "no source image specified: invalid argument"
+    elif not locations[0][1] and not locations[0][0]:
+        return 500, "must specify a destination: invalid argument"
+    if any(remote for _, remote, _ in locations):
+        return None
+    return 400, "cannot use the user transfer function on the remote client: invalid argument"
+
+
+def _removing(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _entries(root: str, rel: str = "") -> Iterator[str]:
+    """Paths below ``root`` in Go's ``filepath.Walk`` order (lexical,
+    each directory followed by its contents)."""
+    for name in sorted(os.listdir(os.path.join(root, rel))):
+        path = os.path.join(rel, name)
+        yield path
+        full = os.path.join(root, path)
+        if os.path.isdir(full) and not os.path.islink(full):
+            yield from _entries(root, path)
+
+
+def tar_stream(root: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """The contents of ``root`` as an uncompressed tar, produced as it is
+    read (one chunk of one file in memory at a time), with the entries
+    podman's service writes (``blobs/``, ``blobs/sha256/...``, ``index.json``)."""
+    for rel in _entries(root):
+        full = os.path.join(root, rel)
+        st = os.lstat(full)
+        info = tarfile.TarInfo(rel)
+        info.mode = stat.S_IMODE(st.st_mode)
+        info.mtime = int(st.st_mtime)
+        if stat.S_ISDIR(st.st_mode):
+            info.type, info.name = tarfile.DIRTYPE, rel + "/"
+        elif stat.S_ISLNK(st.st_mode):
+            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(full)
+        elif stat.S_ISREG(st.st_mode):
+            info.size = st.st_size
+        else:
+            continue
+        yield info.tobuf(format=tarfile.PAX_FORMAT)
+        if info.type == tarfile.REGTYPE:
+            sent = 0
+            with open(full, "rb") as f:
+                while sent < info.size:
+                    data = f.read(min(chunk_size, info.size - sent))
+                    if not data:
+                        raise OSError("%s shrank while it was being sent" % rel)
+                    sent += len(data)
+                    yield data
+            if info.size % tarfile.BLOCKSIZE:
+                yield tarfile.NUL * (tarfile.BLOCKSIZE - info.size % tarfile.BLOCKSIZE)
+    yield tarfile.NUL * (tarfile.BLOCKSIZE * 2)
