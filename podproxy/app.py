@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from . import metrics, observe
 from .api.ops import ops
 from .engine.images import ImageEngine
+from .engine.registry import RegistryEngine
 from .engine.runner import Runner
 from .engine.system import SystemEngine
 from .engine.transfers import TransferEngine
@@ -37,17 +38,19 @@ class Services:
     system: SystemEngine
     router: Router
     transfers: TransferEngine
+    registry: RegistryEngine
 
 
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
-    from .api import images, system, transfers
+    from .api import images, registry, system, transfers
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
-    return [system.ping_routes, images.routes, transfers.routes, transfers.scp_routes, system.info_routes,
-            system.version_routes]
+    # registry.routes holds push, podman's first images route
+    return [system.ping_routes, registry.routes, images.routes, transfers.routes, transfers.scp_routes,
+            system.info_routes, system.version_routes]
 
 
 def _plain(status: int, text: str) -> Response:
@@ -153,6 +156,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
         system=SystemEngine(runner),
         router=Router(route_tables()),
         transfers=TransferEngine(runner),
+        registry=RegistryEngine(runner),
     )
     # Every request goes through ``dispatch``; werkzeug's router only
     # forwards (podman's matching rules differ from werkzeug's).

@@ -43,6 +43,17 @@ _SENTINELS = (
 _EXIT_STATUS = re.compile(r": (exit status \d+)\Z")
 
 
+# Go's url.Error (``Get "URL": err``) unwraps to err; a net.OpError from
+# dialing (``dial tcp ADDR: connect: connection refused``) to the errno text
+_URL_ERROR = re.compile(r'(?:Get|Head|Post|Put|Patch|Delete) "[^"]*": (.*)\Z', re.S)
+
+
+# a registry's error (docker/distribution errcode: "<code>: <message>")
+# ends the chain when the registry refused
+_REGISTRY_ERROR = re.compile(r"(?:\A|: )((?:unauthorized|denied|manifest unknown|name unknown|blob unknown|"
+                             r"name invalid|tag invalid|manifest invalid|unsupported|toomanyrequests): [^\n]*)\Z")
+
+
 def cause_of(message: str) -> str:
     """Best reconstruction of podman's ``cause`` from a CLI error message."""
     for sentinel in _SENTINELS:
@@ -51,6 +62,16 @@ def cause_of(message: str) -> str:
     m = _EXIT_STATUS.search(message)
     if m:
         return m.group(1)
+    at = message.find("unable to retrieve auth token: ")  # ErrUnauthorizedForCredentials: no Unwrap
+    if at >= 0:
+        return message[at:].split("\n", 1)[0]
+    m = _REGISTRY_ERROR.search(message)
+    if m:
+        return m.group(1)
+    m = _URL_ERROR.search(message)
+    if m:
+        inner = m.group(1)
+        return inner.rsplit(": ", 1)[-1] if inner.startswith("dial ") else inner
     return message
 
 

@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from helpers import Store, start_podproxy, start_reference  # noqa: E402
+from helpers import Store, start_podproxy, start_reference, start_registry  # noqa: E402
 
 from podproxy.app import create_app  # noqa: E402
 from podproxy.settings import Settings  # noqa: E402
@@ -75,5 +75,21 @@ def podproxy_server(store):
 def reference(store):
     """podman's own ``podman system service`` on the same store."""
     server = start_reference(store)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A real registry (Debian's docker-registry) on a loopback port."""
+    server = start_registry(str(tmp_path_factory.mktemp("registry")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_registry(tmp_path_factory):
+    """The same, requiring helpers.REGISTRY_USER/REGISTRY_PASSWORD."""
+    server = start_registry(str(tmp_path_factory.mktemp("auth-registry")), auth=True)
     yield server
     server.stop()

@@ -166,12 +166,12 @@ class HTTP:
         finally:
             conn.close()
 
-    def wait_ready(self, target="/_ping", timeout=30.0):
+    def wait_ready(self, target="/_ping", timeout=30.0, ok=(200,)):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
             try:
-                if self.request("GET", target, timeout=5).status == 200:
+                if self.request("GET", target, timeout=5).status in ok:
                     return
             except OSError as e:
                 last = e
@@ -183,14 +183,14 @@ class Server:
     """A background process serving HTTP; stopped (with its process group)
     by ``stop``."""
 
-    def __init__(self, argv, http: HTTP, env=None, log_path=None):
+    def __init__(self, argv, http: HTTP, env=None, log_path=None, ready=("/_ping", (200,))):
         self.log_path = log_path or tempfile.mktemp(prefix="podproxy-server-", suffix=".log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
         self.http = http
         try:
-            http.wait_ready()
+            http.wait_ready(ready[0], ok=ready[1])
         except Exception:
             self.stop()
             raise RuntimeError("server %s failed to start:\n%s" % (argv, open(self.log_path).read()))
@@ -298,3 +298,33 @@ def podman_children(marker: str) -> list:
         if marker in cmd and argv0.endswith("podman") and " system service" not in cmd and state != "Z":
             found.append(cmd)
     return found
+
+
+# bcrypt of REGISTRY_PASSWORD, for the registry's htpasswd file
+REGISTRY_USER = "podproxy"
+REGISTRY_PASSWORD = "podproxy-secret"
+_REGISTRY_HTPASSWD = "$2b$06$Bglmq.44HoM0dKy3LnFKKOWiCd5qLb1a57V7eMIE4BMmkvahnVlHG"
+
+
+def start_registry(base: str, auth: bool = False) -> Server:
+    """Debian's docker-registry (distribution) on a free loopback port,
+    plain http, storage in ``base``; ``auth`` requires REGISTRY_USER /
+    REGISTRY_PASSWORD (htpasswd). ``.address`` is HOST:PORT."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        raise RuntimeError("docker-registry is not installed: apt-get install -y docker-registry")
+    port = free_port()
+    os.makedirs(base, exist_ok=True)
+    config = ["version: 0.1", "log:", "  level: error", "storage:", "  filesystem:",
+              "    rootdirectory: %s/data" % base, "  delete:", "    enabled: true", "http:",
+              "  addr: 127.0.0.1:%d" % port]
+    if auth:
+        with open(os.path.join(base, "htpasswd"), "w") as f:
+            f.write("%s:%s\n" % (REGISTRY_USER, _REGISTRY_HTPASSWD))
+        config += ["auth:", "  htpasswd:", "    realm: podproxy-tests", "    path: %s/htpasswd" % base]
+    with open(os.path.join(base, "config.yml"), "w") as f:
+        f.write("\n".join(config) + "\n")
+    server = Server([binary, "serve", os.path.join(base, "config.yml")], HTTP(port=port),
+                    log_path=os.path.join(base, "registry.log"), ready=("/v2/", (200, 401)))
+    server.address = "127.0.0.1:%d" % port
+    return server

@@ -205,8 +205,11 @@ def untag(name):
 
 
 @routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES)
+@routes.route("GET", "/libpod/containers/{name}/changes", query=CHANGES)
 def changes(name, query):
     """compat.Changes: images and containers (diffType), 500 on any miss.
+    podman serves it on the containers path too, and the remote ``podman
+    image diff`` calls that one (``?difftype=image``).
     ``parent`` (a diff against another layer) has no podman CLI equivalent."""
     diff_type = DIFF_TYPES.get(query["diffType"])
     if diff_type is None:

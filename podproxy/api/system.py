@@ -98,5 +98,19 @@ def version():
 
 @info_routes.route("GET", "/libpod/info")
 def info():
-    """libpod.GetInfo: ``podman info`` as the API returns it."""
-    return json_response(200, services().system.info())
+    """libpod.GetInfo: ``podman info`` as the API returns it. A service
+    reports its own socket as ``host.remoteSocket`` (the CLI run by
+    podproxy reports the default one, which does not exist): ours is the
+    first address podproxy serves."""
+    data = services().system.info()
+    host = data.get("host")
+    if isinstance(host, dict):
+        host["remoteSocket"] = {"path": _service_url(services().settings.bind), "exists": True}
+    return json_response(200, data)
+
+
+def _service_url(binds: list) -> str:
+    first = binds[0] if binds else "127.0.0.1:8080"
+    if first.startswith("unix:"):
+        return "unix:///" + first[len("unix:"):].lstrip("/")
+    return "tcp://" + first

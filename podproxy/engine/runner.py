@@ -19,6 +19,7 @@ import ctypes
 import logging
 import os
 import select
+import re
 import shutil
 import signal
 import socket
@@ -226,6 +227,10 @@ class Runner:
         """Start ``podman <args>`` with its stdout as a byte stream."""
         return Stream(self, list(args), stdin)
 
+    def progress(self, args: Sequence[str]) -> "Progress":
+        """Start ``podman <args>`` with its stderr (progress) as lines."""
+        return Progress(self, list(args))
+
 
 class Feed:
     """An iterable of byte chunks (a request body) as podman's stdin.
@@ -393,6 +398,84 @@ class Stream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_LOG_LINE = re.compile(r'time="[^"]*" level=')
+
+
+class Progress:
+    """A podman command that reports progress on stderr (pull, push,
+    build): iterate for the progress lines as podman writes them (read from
+    our own pipe, log lines dropped); then ``exit_code``, ``stdout`` and,
+    after a failure, ``error`` (podman's ``Error: ...`` text, which is not
+    yielded as progress). ``close()`` kills the process group if needed."""
+
+    def __init__(self, runner: Runner, args: list, merge_stdout: bool = False):
+        self.args = args
+        self.exit_code: int | None = None
+        self.error: str | None = None
+        self.stdout = b""
+        self._closed = False
+        cmd = runner._cmd()
+        read_fd, write_fd = os.pipe()
+        self._file = os.fdopen(read_fd, "rb", buffering=0)
+        kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _err=write_fd,
+                      _ok_code=_ALL_CODES, _new_group=True)
+        if merge_stdout:
+            kwargs["_out"] = write_fd
+        runner.calls += 1
+        try:
+            self._proc = cmd(*args, **kwargs)
+        except OSError as e:
+            self._file.close()
+            raise Unavailable("cannot run podman: %s" % e, 127) from None
+        finally:
+            os.close(write_fd)
+
+    def _lines(self) -> Iterator[str]:
+        buf = b""
+        while True:
+            chunk = self._file.read(CHUNK)
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace")
+        if buf:
+            yield buf.decode("utf-8", "replace")
+
+    def __iter__(self) -> Iterator[str]:
+        error: list[str] | None = None
+        for line in self._lines():
+            if error is not None:
+                error.append(line)
+            elif line.startswith("Error: "):
+                error = [line[len("Error: ") :]]
+            elif not _LOG_LINE.match(line):
+                yield line
+        self._proc.wait()
+        self.exit_code = self._proc.exit_code
+        self.stdout = self._proc.stdout or b""
+        if self.exit_code != 0:
+            self.error = "\n".join(error).rstrip("\n") if error else "podman exited with status %d" % self.exit_code
+
+    def failure(self) -> "PodmanError":
+        """The typed error of a failed run (after iterating)."""
+        return error_for(self.exit_code or 125, "Error: " + (self.error or ""))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._proc.process.is_alive()[0]:
+                kill_group(self._proc.pid)
+            self._proc.wait()
+        except Exception:
+            pass
+        finally:
+            self._file.close()
 
 
 def kill_group(pid: int, grace: float = 1.0) -> None:

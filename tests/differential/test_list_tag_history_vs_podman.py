@@ -98,3 +98,10 @@ def test_tag_form_body_wins(pair):
     assert reply.status == 201
     assert pair.store.podman("image", "exists", "localhost/tagged/form:latest").returncode == 0
     assert pair.store.podman("image", "exists", "localhost/tagged/url:latest", check=False).returncode == 1
+
+
+@pytest.mark.parametrize("query", ["", "?difftype=image", "?diffType=container", "?diffType=bad"])
+@pytest.mark.parametrize("name", ["localhost%2Fpodproxy%2Fbase:1", "podproxy-used", "nope"])
+def test_container_changes_route(pair, name, query):
+    """The same handler on the containers path (the remote ``image diff`` uses it)."""
+    pair.same("GET", "%s/containers/%s/changes%s" % (V, name, query), ids=[pair.store.container_id])

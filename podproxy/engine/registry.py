@@ -1,0 +1,89 @@
+"""RegistryEngine: podman pull, push and search as command lines.
+
+Pull and push report progress on stderr: they are started as ``Progress``
+runs whose lines the handlers stream. Credentials only ever arrive as an
+``--authfile`` path (see registry_auth); every user value is joined to its
+option and every reference follows ``--``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+from ..references import registry_of
+from .runner import Progress, Runner, error_message
+
+
+def _tls(tls_verify: bool | None) -> list[str]:
+    """podman applies tlsVerify only when the client sent the key."""
+    return [] if tls_verify is None else ["--tls-verify=%s" % ("true" if tls_verify else "false")]
+
+
+# ``podman search``'s fields as JSON, one report per line (the CLI's own
+# json output regroups --list-tags results and indents)
+_SEARCH_FORMAT = ('{"Index":{{json .Index}},"Name":{{json .Name}},"Description":{{json .Description}},'
+                  '"Stars":{{json .Stars}},"Official":{{json .Official}},"Automated":{{json .Automated}},'
+                  '"Tag":{{json .Tag}}}')
+
+
+class RegistryEngine:
+    def __init__(self, runner: Runner):
+        self.runner = runner
+
+    def local_image(self, reference: str) -> tuple[str | None, str]:
+        """(ID, "") of the local image ``reference`` names, or (None, podman's error)."""
+        result = self.runner.run(["image", "inspect", "--format", "{{.ID}}", "--", reference], ok=range(256))
+        if result.exit_code == 0:
+            return result.text.strip(), ""
+        message = error_message(result.stderr)
+        return None, message[len("inspecting object: "):] if message.startswith("inspecting object: ") else message
+
+    def pull(self, reference: str, *, tls_verify: bool | None = None,
+             all_tags: bool = False, os: str = "", arch: str = "", variant: str = "",
+             auth: Sequence[str] = (), quiet: bool = False) -> Progress:
+        """``podman pull``: progress on stderr, the image IDs on stdout."""
+        args = ["pull", *_tls(tls_verify), *auth]
+        if all_tags:
+            args.append("--all-tags")
+        for opt, value in (("--os", os), ("--arch", arch), ("--variant", variant)):
+            if value:
+                args.append("%s=%s" % (opt, value))
+        if quiet:
+            args.append("--quiet")
+        return self.runner.progress([*args, "--", reference])
+
+    def push(self, source: str, destination: str, *, tls_verify: bool | None = None, format: str = "",
+             compression_format: str = "", remove_signatures: bool = False, auth: Sequence[str] = (),
+             quiet: bool = False) -> Progress:
+        args = ["push", *_tls(tls_verify), *auth]
+        if format:
+            args.append("--format=" + format)
+        if compression_format:
+            args.append("--compression-format=" + compression_format)
+        if remove_signatures:
+            args.append("--remove-signatures")
+        if quiet:
+            args.append("--quiet")
+        return self.runner.progress([*args, "--", source, destination])
+
+    def search(self, term: str, *, limit: int = 0, filters: Sequence[str] = (), list_tags: bool = False,
+               tls_verify: bool | None = None, auth: Sequence[str] = ()) -> list[dict]:
+        """``podman search``. With ``list_tags`` the CLI only prints JSON
+        grouped as {Name, Tags}: the API's one report per tag is rebuilt
+        (Index is the registry; the other fields are empty for tag lists)."""
+        args = ["search", "--no-trunc", *_tls(tls_verify), *auth]
+        if limit:
+            args.append("--limit=%d" % limit)
+        if list_tags:
+            args += ["--list-tags", "--format", "json"]
+        else:
+            args += ["--format", _SEARCH_FORMAT, *("--filter=" + f for f in filters)]
+        out = self.runner.run([*args, "--", term]).text
+        if not list_tags:
+            return [json.loads(line) for line in out.splitlines() if line.strip()]
+        reports = []
+        for entry in json.loads(out or "[]") or []:
+            for tag in entry.get("Tags") or []:
+                reports.append({"Index": registry_of(entry["Name"]), "Name": entry["Name"], "Description": "",
+                                "Stars": 0, "Official": "", "Automated": "", "Tag": tag})
+        return reports
