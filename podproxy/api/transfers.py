@@ -21,7 +21,7 @@ from flask import Response, request
 
 from ..engine.runner import NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
-from ..errors import APIError, error_body
+from ..errors import APIError, DoubleError
 from ..query import Bool, List, Query, Str
 from ..routing import RouteTable
 from .responses import engine, json_response, services
@@ -130,8 +130,7 @@ def image_not_found(name: str, err: PodmanError):
     status 500."""
     if isinstance(err, NotFound):
         raise err.with_status(404)
-    body = error_body(500, err.message, err.cause) + error_body(404, err.message, err.cause)
-    return Response(body, status=500, content_type="application/json")
+    raise DoubleError(err)
 
 
 @routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT)
