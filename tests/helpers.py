@@ -132,12 +132,14 @@ class _UnixConnection(http.client.HTTPConnection):
 class HTTP:
     """A raw HTTP/1.1 client: the request target is sent as written."""
 
-    def __init__(self, unix: str | None = None, port: int | None = None, host: str = "127.0.0.1"):
-        self.unix, self.port, self.host = unix, port, host
+    def __init__(self, unix: str | None = None, port: int | None = None, host: str = "127.0.0.1", tls=None):
+        self.unix, self.port, self.host, self.tls = unix, port, host, tls  # tls: an ssl.SSLContext
 
     def _conn(self, timeout=300):
         if self.unix:
             return _UnixConnection(self.unix, timeout)
+        if self.tls is not None:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.tls)
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def request(self, method: str, target: str, body=None, headers=None, timeout=300) -> Reply:
