@@ -115,9 +115,12 @@ def test_an_observer_failure_is_not_the_request_failure(fake_podman):
     assert runner.run(["version"]).text == "ok"
 
 
-def test_podman_dies_with_the_process_that_started_it(fake_podman, tmp_path):
+@pytest.mark.parametrize("start", ["Runner(%r).stream(['image', 'save']); time.sleep(60)",
+                                   "Runner(%r).run(['image', 'exists'])"])
+def test_podman_dies_with_the_process_that_started_it(fake_podman, tmp_path, start):
     """A worker killed by gunicorn (graceful timeout, second SIGTERM) must
-    not leave podman running: the child gets SIGTERM when its parent dies."""
+    not leave podman running: the child gets SIGTERM when its parent dies
+    (streams: sh; small commands: subprocess through setpriv)."""
     import signal
     import subprocess
     import sys
@@ -126,7 +129,7 @@ def test_podman_dies_with_the_process_that_started_it(fake_podman, tmp_path):
     pid_file = tmp_path / "pid"
     podman = fake_podman("echo $$ > %s\nexec sleep 60\n" % pid_file)
     code = ("import sys, time; from podproxy.engine.runner import Runner\n"
-            "s = Runner(%r).stream(['image', 'save']); time.sleep(60)\n" % podman)
+            "s = " + start % podman + "\n")
     parent = subprocess.Popen([sys.executable, "-c", code], cwd=os.getcwd())
     try:
         deadline = time.monotonic() + 10
