@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import metrics, observe
 from .api.ops import ops
+from .engine.cache import AnswerCache
 from .engine.images import ImageEngine
 from .engine.registry import RegistryEngine
 from .engine.runner import Runner
@@ -149,11 +150,13 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.url_map.strict_slashes = False
     runner = Runner(settings.podman, settings.podman_options, timeout=settings.podman_timeout)
     runner.observers += [metrics.podman_finished, observe.podman_finished]
+    system = SystemEngine(runner)
+    cache = AnswerCache(runner, info=lambda: system.info(cached=True)) if settings.cache else None
     app.extensions["podproxy"] = Services(
         settings=settings,
         runner=runner,
-        images=ImageEngine(runner),
-        system=SystemEngine(runner),
+        images=ImageEngine(runner, cache),
+        system=system,
         router=Router(route_tables()),
         transfers=TransferEngine(runner),
         registry=RegistryEngine(runner),

@@ -93,6 +93,9 @@ OPTIONS: tuple[Option, ...] = (
            "http(s) URL. Off by default (403).", flag=True),
     Option("allow_scp", "Let POST /libpod/images/scp make this server copy images over ssh with "
            "its own keys. Off by default (403).", flag=True),
+    Option("cache", "Answer reads (exists, inspect, tree, history, list) from a cache of podman's answers, "
+           "checked against podman's storage files on every request so it is never stale. Default on.",
+           parse=parse_bool, metavar="on|off"),
 )
 
 
@@ -113,6 +116,7 @@ class Settings:
     max_body_size: int = 0
     allow_url_import: bool = False
     allow_scp: bool = False
+    cache: bool = True
 
     @property
     def podman_options(self) -> list[str]:

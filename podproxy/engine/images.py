@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .cache import AnswerCache
 from .runner import Completed, Failure, NotFound, PodmanError, Runner, error_message
 
 
@@ -84,27 +85,35 @@ def image_summary(row: dict) -> dict:
 
 
 class ImageEngine:
-    def __init__(self, runner: Runner):
+    def __init__(self, runner: Runner, cache: AnswerCache | None = None):
         self.runner = runner
         self._images_json: str | None = None
+        self.cache = cache
+
+    def _read(self, args: list, ok=(0,)) -> Completed:
+        """A command that only reads the store: answered by the cache when
+        there is one (the same Completed podman gave, never stale)."""
+        if self.cache is None:
+            return self.runner.run(args, ok=ok)
+        return self.cache.run(args, ok=ok)
 
     # -- lookups -------------------------------------------------------
     def exists(self, name: str) -> bool:
         """True/False for exit 0/1; other failures (bad reference) raise."""
-        result = self.runner.run(["image", "exists", "--", name], ok=(0, 1))
+        result = self._read(["image", "exists", "--", name], ok=(0, 1))
         return result.exit_code == 0
 
     def tree(self, name: str, whatrequires: bool = False) -> str:
         args = ["image", "tree"]
         if whatrequires:
             args.append("--whatrequires")
-        out = self.runner.run([*args, "--", name]).text
+        out = self._read([*args, "--", name]).text
         return out[:-1] if out.endswith("\n") else out  # fmt.Println added one
 
     def inspect(self, name: str) -> dict:
         """``podman image inspect``: the same ImageData the API returns."""
         try:
-            result = self.runner.run(["image", "inspect", "--", name])
+            result = self._read(["image", "inspect", "--", name])
         except PodmanError as e:
             message = e.message
             if message.startswith("inspecting object: "):
@@ -142,7 +151,7 @@ class ImageEngine:
         if all:
             args.append("--all")
         args += ["--filter=" + f for f in filters]
-        rows = json.loads(self.runner.run(args).stdout or b"[]") or []
+        rows = json.loads(self._read(args).stdout or b"[]") or []
         by_id: dict[str, dict] = {}
         for row in rows:
             by_id.setdefault(row["Id"], row)
@@ -168,7 +177,7 @@ class ImageEngine:
 
     def history(self, name: str) -> list[dict]:
         """``podman history`` as the API's HistoryResponse (Unix times)."""
-        out = self.runner.run(["history", "--no-trunc", "--format", "{{json .ImageHistoryLayer}}", "--", name]).text
+        out = self._read(["history", "--no-trunc", "--format", "{{json .ImageHistoryLayer}}", "--", name]).text
         layers = []
         for line in _lines(out):
             layer = json.loads(line)

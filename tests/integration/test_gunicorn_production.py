@@ -67,7 +67,8 @@ def _settled(http, name, labels, want, timeout=5.0):
 
 
 def test_metrics_add_up_across_workers_and_logs_are_json(store):
-    srv = start_podproxy(store, "--log-format", "json", workers=2)
+    # --cache off: every request must run podman for the invocation counts
+    srv = start_podproxy(store, "--log-format", "json", "--cache", "off", workers=2)
     try:
         http = srv.http
         # keep asking until both workers served some (each request is a new connection)
