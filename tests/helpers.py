@@ -282,9 +282,10 @@ def random_rootfs(path: str, size: int) -> str:
     return path
 
 
-def podman_children(marker: str) -> list:
-    """Command lines of running processes that mention ``marker`` (a
-    store path): the podman children a server left behind."""
+def processes(marker: str, argv0: str = "podman") -> list:
+    """Command lines of live processes whose argv[0] ends with ``argv0``
+    and that mention ``marker`` (a store path, a fake podman's path): the
+    children a server left behind. podman's own service is not counted."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -296,8 +297,7 @@ def podman_children(marker: str) -> list:
                 state = f.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        argv0 = cmd.split(" ", 1)[0]
-        if marker in cmd and argv0.endswith("podman") and " system service" not in cmd and state != "Z":
+        if marker in cmd and cmd.split(" ", 1)[0].endswith(argv0) and " system service" not in cmd and state != "Z":
             found.append(cmd)
     return found
 
@@ -330,3 +330,13 @@ def start_registry(base: str, auth: bool = False) -> Server:
                     log_path=os.path.join(base, "registry.log"), ready=("/v2/", (200, 401)))
     server.address = "127.0.0.1:%d" % port
     return server
+
+
+def wait_until(predicate, timeout: float, step: float = 0.05) -> float:
+    """Seconds until ``predicate()`` held; raises AssertionError after ``timeout``."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError("still not true after %gs: %s" % (timeout, predicate))
+        time.sleep(step)
+    return time.monotonic() - start

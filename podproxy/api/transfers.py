@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from ..engine.runner import NotFound, PodmanError
+from ..engine.runner import ClientGone, NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
 from ..errors import APIError, DoubleError
 from ..query import Bool, List, Query, Str
@@ -87,7 +87,12 @@ def request_body(limit: int):
     def chunks():
         total = 0
         while True:
-            chunk = stream.read(64 * 1024)
+            try:
+                chunk = stream.read(64 * 1024)
+            except OSError:  # the client went away half way (gunicorn's NoMoreData is one)
+                raise ClientGone() from None
+            except Exception as e:  # a malformed chunked encoding (gunicorn.http.errors)
+                raise APIError(400, "reading the request body: %s" % e) from None
             if not chunk:
                 return
             total += len(chunk)

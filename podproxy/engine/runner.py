@@ -271,10 +271,12 @@ class Runner:
         ok: Iterable[int] = (0,),
         stdin: Iterable[bytes] | None = None,
         timeout: float | None = None,
+        env: dict | None = None,
     ) -> Completed:
         """Run ``podman <global options> <args>`` to the end; an exit code
-        not in ``ok`` raises the typed error."""
-        return self.judge(self.execute(args, stdin=stdin, timeout=timeout), ok)
+        not in ``ok`` raises the typed error. ``env`` replaces podman's
+        environment (e.g. a TMPDIR of its own)."""
+        return self.judge(self.execute(args, stdin=stdin, timeout=timeout, env=env), ok)
 
     @staticmethod
     def judge(result: Completed, ok: Iterable[int] = (0,)) -> Completed:
@@ -283,7 +285,7 @@ class Runner:
         return result
 
     def execute(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None,
-                timeout: float | None = None) -> Completed:
+                timeout: float | None = None, env: dict | None = None) -> Completed:
         """Run podman to the end and return what it did, whatever its exit
         code (``Unavailable`` if it could not run or timed out)."""
         timeout = self.timeout if timeout is None else timeout
@@ -293,10 +295,10 @@ class Runner:
         feed = None
         try:
             if stdin is None:
-                code, out, err = self._small(args, timeout)
+                code, out, err = self._small(args, timeout, env)
             else:
                 feed = Feed(stdin)
-                code, out, err = self._fed(args, feed, timeout)
+                code, out, err = self._fed(args, feed, timeout, env)
         except Unavailable as e:
             self.notify(args, e.exit_code, time.monotonic() - start)
             raise
@@ -307,7 +309,7 @@ class Runner:
         log.debug("podman %s -> %d in %.1f ms", " ".join(args), code, (time.monotonic() - start) * 1000)
         return result
 
-    def _small(self, args: Sequence[str], timeout: float | None):
+    def _small(self, args: Sequence[str], timeout: float | None, env: dict | None = None):
         """A command without input whose output fits in memory (lookups,
         inspect, list, rm...): ``subprocess`` (vfork + exec, no thread; the
         timeout is ``communicate``'s). sh forks the whole Python worker,
@@ -319,7 +321,7 @@ class Runner:
         argv = [*_pdeathsig_prefix(), self._path(), *self.global_options, *args]
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    start_new_session=True,
+                                    start_new_session=True, env=env,
                                     preexec_fn=None if _pdeathsig_prefix() else _die_with_parent)
         except OSError as e:
             raise Unavailable("cannot run podman: %s" % e, 127) from None
@@ -337,15 +339,16 @@ class Runner:
             raise Unavailable("cannot run podman: %s" % err.decode("utf-8", "replace").strip(), 127)
         return proc.returncode, out, err
 
-    def _fed(self, args: Sequence[str], feed: "Feed", timeout: float | None):
+    def _fed(self, args: Sequence[str], feed: "Feed", timeout: float | None, env: dict | None = None):
         """A command fed from an iterable of chunks, through sh (its stdin
         thread writes while we wait). No sh ``_timeout``: sh polls it from a
         thread every 0.1 s and joins that thread at the end (~70 ms per
         command); the runner's one watchdog thread enforces it instead."""
         cmd = self._cmd()
+        extra = {} if env is None else {"_env": env}
         try:
             proc = cmd(*args, _return_cmd=True, _bg=True, _tty_out=False, _ok_code=_ALL_CODES, _bg_exc=False,
-                       _new_group=True, _in=feed, _in_bufsize=0, _preexec_fn=_die_with_parent)
+                       _new_group=True, _in=feed, _in_bufsize=0, _preexec_fn=_die_with_parent, **extra)
         except OSError as e:
             raise Unavailable("cannot run podman: %s" % e, 127) from None
         feed.started(proc.pid)
@@ -359,9 +362,10 @@ class Runner:
             raise Unavailable("podman %s timed out after %gs" % (args[0] if args else "", timeout), -9)
         return proc.exit_code, proc.stdout or b"", proc.stderr
 
-    def stream(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None) -> "Stream":
+    def stream(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None,
+               env: dict | None = None) -> "Stream":
         """Start ``podman <args>`` with its stdout as a byte stream."""
-        return Stream(self, list(args), stdin)
+        return Stream(self, list(args), stdin, env)
 
     def progress(self, args: Sequence[str]) -> "Progress":
         """Start ``podman <args>`` with its stderr (progress) as lines."""
@@ -430,8 +434,9 @@ class Stream:
     safe to call more than once.
     """
 
-    def __init__(self, runner: Runner, args: list, stdin):
+    def __init__(self, runner: Runner, args: list, stdin, env: dict | None = None):
         self.args = args
+        self.cleanups: list = []  # called once podman is gone (temp dirs to remove)
         self._first: bytes | None = None
         self._closed = False
         self.exit_code: int | None = None
@@ -445,6 +450,8 @@ class Stream:
         if stdin is not None:
             kwargs["_in"] = stdin
             kwargs["_in_bufsize"] = 0
+        if env is not None:
+            kwargs["_env"] = env
         runner.calls += 1
         try:
             self._proc = cmd(*args, **kwargs)
@@ -528,6 +535,8 @@ class Stream:
                 self.exit_code = self._proc.process.exit_code
                 if self.exit_code is not None:
                     self._runner.notify(self.args, self.exit_code, time.monotonic() - self._start)
+            for cleanup in self.cleanups:
+                cleanup()
 
     def __enter__(self):
         return self

@@ -9,6 +9,7 @@ path once its tar stream ends or is closed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -57,9 +58,30 @@ class Commit:
 
 
 class TransferEngine:
+    """Every command runs with a TMPDIR of its own (podman stages layers
+    and archives there and leaves them behind when it is killed), removed
+    once podman is gone, whatever happened."""
+
     def __init__(self, runner: Runner, tmpdir: str | None = None):
         self.runner = runner
-        self.tmpdir = tmpdir  # for the directory formats; None = $TMPDIR
+        self.tmpdir = tmpdir  # where the per-command dirs go; None = $TMPDIR
+
+    def _workdir(self) -> str:
+        return tempfile.mkdtemp(prefix="podproxy-", dir=self.tmpdir)
+
+    @staticmethod
+    def _env(workdir: str) -> dict:
+        tmp = os.path.join(workdir, "tmp")
+        os.makedirs(tmp, exist_ok=True)
+        return {**os.environ, "TMPDIR": tmp}
+
+    @contextlib.contextmanager
+    def _scratch(self):
+        workdir = self._workdir()
+        try:
+            yield self._env(workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     # -- export ---------------------------------------------------------
     def save(self, names: list, format: str, compress: bool = False, uncompressed: bool = False) -> Stream:
@@ -68,7 +90,14 @@ class TransferEngine:
         args = _save_args(format, compress, uncompressed)
         if len(names) > 1:
             args.append("--multi-image-archive")
-        return self.runner.stream([*args, "--", *names])
+        workdir = self._workdir()
+        try:
+            stream = self.runner.stream([*args, "--", *names], env=self._env(workdir))
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        stream.cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+        return stream
 
     def save_dir(self, name: str, format: str, compress: bool = False,
                  watch: socket.socket | None = None) -> Iterator[bytes]:
@@ -76,10 +105,11 @@ class TransferEngine:
         then that dir as a tar stream. Errors are raised before the first
         chunk is returned; the dir is removed when the stream ends or is
         closed, and at once on failure."""
-        workdir = tempfile.mkdtemp(prefix="podproxy-save-", dir=self.tmpdir)
+        workdir = self._workdir()
         try:
             target = os.path.join(workdir, "image")
-            with self.runner.stream([*_save_args(format, compress), "--output=" + target, "--", name]) as run:
+            args = [*_save_args(format, compress), "--output=" + target, "--", name]
+            with self.runner.stream(args, env=self._env(workdir)) as run:
                 run.first(watch)  # podman is silent until it exits (--quiet)
                 for _ in run:
                     pass
@@ -91,7 +121,8 @@ class TransferEngine:
     # -- import ---------------------------------------------------------
     def load(self, body: Iterable[bytes]) -> list[str]:
         """``podman image load`` from ``body``; the names it loaded."""
-        out = self.runner.run(["image", "load"], stdin=body, timeout=0).text
+        with self._scratch() as env:
+            out = self.runner.run(["image", "load"], stdin=body, timeout=0, env=env).text
         return [line[len("Loaded image: "):] for line in out.splitlines() if line.startswith("Loaded image: ")]
 
     def check_name(self, name: str) -> None:
@@ -117,7 +148,8 @@ class TransferEngine:
         args += ["--", "-"]
         if reference:
             args.append(reference)
-        out = self.runner.run(args, stdin=body, timeout=0).text.strip()
+        with self._scratch() as env:
+            out = self.runner.run(args, stdin=body, timeout=0, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
     def commit(self, c: Commit) -> str:
@@ -134,7 +166,8 @@ class TransferEngine:
         args += ["--", c.container]
         if c.image:
             args.append(c.image)
-        out = self.runner.run(args, timeout=0).text.strip()
+        with self._scratch() as env:
+            out = self.runner.run(args, timeout=0, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
     # -- scp ------------------------------------------------------------
@@ -144,7 +177,8 @@ class TransferEngine:
         args = ["image", "scp"]
         if quiet:
             args.append("--quiet")
-        out = self.runner.run([*args, "--", source, destination], timeout=0).text.strip()
+        with self._scratch() as env:
+            out = self.runner.run([*args, "--", source, destination], timeout=0, env=env).text.strip()
         if not out:
             raise Failure("image scp reported no image", 0)
         return out.split()[-1]
