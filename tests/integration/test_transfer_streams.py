@@ -147,6 +147,22 @@ def test_client_gone_during_upload(big_store, server):
     assert big_store.image_ids() == before
 
 
+def test_content_length_upload_cut_short_imports_nothing(big_store, server):
+    """A rootfs cut at a tar block boundary would still import: podman
+    must never see a body shorter than its Content-Length."""
+    with open(big_store.rootfs_tar({"cut": b"short"}), "rb") as f:
+        rootfs = f.read()
+    before = big_store.image_ids()
+    sock = raw_request(server.port, V + "/images/import?reference=localhost/streams/cut:1", "POST",
+                       ["Content-Length: %d" % (len(rootfs) + 10240)])
+    sock.sendall(rootfs)
+    sock.shutdown(socket.SHUT_WR)
+    sock.recv(65536)
+    sock.close()
+    wait_until(lambda: not [c for c in processes(big_store.path) if " import" in c], timeout=5)
+    assert big_store.image_ids() == before
+
+
 # -- what the real podman cannot be made to do on demand: a fake one ----------
 
 @pytest.fixture
