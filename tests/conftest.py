@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from helpers import Store, start_podproxy, start_reference, start_registry  # noqa: E402
+from helpers import Store, random_rootfs, start_podproxy, start_reference, start_registry  # noqa: E402
 
 from podproxy.app import create_app  # noqa: E402
 from podproxy.settings import Settings  # noqa: E402
@@ -93,3 +93,18 @@ def auth_registry(tmp_path_factory):
     server = start_registry(str(tmp_path_factory.mktemp("auth-registry")), auth=True)
     yield server
     server.stop()
+
+
+BIG = "localhost/podproxy/big200:1"
+
+
+@pytest.fixture(scope="session")
+def big_store():
+    """A store holding one 200 MB image of random data (``BIG``), for the
+    production tests (nginx round trip, shutdown during an export)."""
+    s = Store.create()
+    tar = random_rootfs(os.path.join(s.path, "big.tar"), 200 << 20)
+    s.big_id = s.out("import", "-q", tar, BIG).strip().split(":", 1)[-1]
+    os.unlink(tar)
+    yield s
+    s.destroy()

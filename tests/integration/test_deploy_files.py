@@ -19,6 +19,7 @@ SERVICE = os.path.join(ROOT, "deploy", "podproxy.service")
 SOCKET = os.path.join(ROOT, "deploy", "podproxy.socket")
 ROOTLESS = os.path.join(ROOT, "deploy", "podproxy-rootless.conf")
 CONTAINERFILE = os.path.join(ROOT, "deploy", "Containerfile")
+NGINX = os.path.join(ROOT, "deploy", "nginx.conf")
 
 
 def unit(path) -> configparser.ConfigParser:
@@ -41,6 +42,22 @@ def test_exec_start_is_a_valid_serve_command():
     # systemd waits longer than podproxy's graceful shutdown before it kills
     assert float(unit(SERVICE)["Service"]["TimeoutStopSec"]) > settings.graceful_timeout
     assert settings.log_format == "json"
+
+
+def test_nginx_body_limit_is_podproxys():
+    """deploy/nginx.conf's client_max_body_size = the unit's and the
+    container's --max-body-size."""
+    import json
+    import re
+
+    from podproxy.settings import parse_size
+
+    nginx = re.findall(r"^\s*client_max_body_size\s+(\S+);", open(NGINX).read(), re.M)
+    assert len(nginx) == 1
+    unit_settings = settings_from_args(build_parser().parse_args(exec_start()[1:]), environ={})
+    container_cmd = json.loads(dict(containerfile())["CMD"])
+    container_settings = settings_from_args(build_parser().parse_args(container_cmd[1:]), environ={})
+    assert parse_size(nginx[0]) == unit_settings.max_body_size == container_settings.max_body_size > 0
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed (apt-get install systemd)")

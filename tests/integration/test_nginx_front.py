@@ -5,6 +5,7 @@ The deploy file is used as written except for the addresses and paths a
 test must choose (each replacement must match exactly once, so a changed
 deploy file breaks the test rather than silently testing something else).
 """
+import http.client
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from helpers import HTTP, Store, free_port, start_podproxy
+from helpers import HTTP, Store, free_port, podman_children, start_podproxy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NGINX_CONF = os.path.join(ROOT, "deploy", "nginx.conf")
@@ -101,6 +102,9 @@ class Nginx:
                 self.proc.wait()
 
 
+LIMIT = "300m"  # the test's client_max_body_size and --max-body-size: over 200 MB, under what a test can send
+
+
 @pytest.fixture(scope="module")
 def front():
     """A store, podproxy on a unix socket, nginx with TLS in front."""
@@ -108,10 +112,10 @@ def front():
     store.image_id = store.make_image(IMAGE)
     workdir = tempfile.mkdtemp(prefix="podproxy-nginx-")
     sock = os.path.join(workdir, "podproxy.sock")
-    proxy = start_podproxy(store, "--bind", "unix:" + sock, workers=2)
+    proxy = start_podproxy(store, "--bind", "unix:" + sock, "--max-body-size", LIMIT, workers=2)
     nginx = None
     try:
-        nginx = Nginx(workdir, sock)
+        nginx = Nginx(workdir, sock, body_limit=LIMIT)
         yield store, proxy, nginx
     finally:
         if nginx:
@@ -151,9 +155,9 @@ def test_podman_remote_cli_through_nginx(front):
     out = subprocess.run(["podman", "--url", "tcp://127.0.0.1:%d" % nginx.plain_port, "image", "ls",
                           "--format", "json"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    listed = json.loads(out.stdout)
-    assert [i["Id"] for i in listed] == [store.image_id]
-    assert IMAGE in listed[0]["Names"]
+    listed = {i["Id"]: i for i in json.loads(out.stdout)}
+    assert IMAGE in listed[store.image_id]["Names"]
+    assert set(listed) == store.image_ids()
 
 
 def test_over_limit_upload_is_413_before_podproxy_sees_it(front):
@@ -190,3 +194,99 @@ def test_metrics_through_nginx_from_loopback(front):
     _, _, nginx = front
     reply = nginx.tls.request("GET", "/metrics")
     assert reply.status == 200 and b"podproxy_http_requests_total" in reply.body
+
+
+def _tls_connection(nginx):
+    return http.client.HTTPSConnection("127.0.0.1", nginx.tls_port, timeout=300,
+                                       context=ssl.create_default_context(cafile=nginx.cert))
+
+
+def _upload(nginx, path):
+    """POST .../images/load with the file as a chunked body (as podman's
+    remote CLI sends it), streamed from disk."""
+    def chunks():
+        with open(path, "rb") as f:
+            while True:
+                block = f.read(1 << 20)
+                if not block:
+                    return
+                yield block
+
+    conn = _tls_connection(nginx)
+    try:
+        conn.request("POST", "/v4.3.1/libpod/images/load", body=chunks(), encode_chunked=True,
+                     headers={"Content-Type": "application/x-tar", "Transfer-Encoding": "chunked"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def _download(nginx, target, path) -> int:
+    conn = _tls_connection(nginx)
+    try:
+        conn.request("GET", target)
+        resp = conn.getresponse()
+        assert resp.status == 200, resp.read()[:500]
+        size = 0
+        with open(path, "wb") as f:
+            while True:
+                block = resp.read(1 << 20)
+                if not block:
+                    break
+                size += len(block)
+                f.write(block)
+        return size
+    finally:
+        conn.close()
+
+
+def test_200mb_load_and_export_round_trip_through_tls(front, big_store, tmp_path):
+    """A 200 MB image goes in (load) and out (export) through nginx and TLS,
+    streamed both ways, and keeps its image ID."""
+    from conftest import BIG
+
+    store, _, nginx = front
+    archive = str(tmp_path / "in.tar")
+    big_store.podman("save", "--format", "docker-archive", "-o", archive, BIG)
+    start = time.monotonic()
+    status, body = _upload(nginx, archive)
+    load_s = time.monotonic() - start
+    assert status == 200, body
+    assert json.loads(body)["Names"] == [BIG]
+    assert store.out("image", "inspect", "--format", "{{.Id}}", BIG).strip() == big_store.big_id
+    exported = str(tmp_path / "out.tar")
+    start = time.monotonic()
+    size = _download(nginx, "/v4.3.1/libpod/images/%s/get?format=docker-archive" % BIG.replace("/", "%2F"),
+                     exported)
+    export_s = time.monotonic() - start
+    assert size > 200 << 20
+    fresh = Store.create()
+    try:
+        fresh.podman("load", "-i", exported)
+        assert fresh.out("image", "inspect", "--format", "{{.Id}}", BIG).strip() == big_store.big_id
+    finally:
+        fresh.destroy()
+    print("200 MB through nginx+TLS: load %.1f s, export %.1f s" % (load_s, export_s))
+    assert nginx.temp_files() == []  # streamed: nginx buffered nothing to disk
+
+
+def test_chunked_upload_over_the_limit_is_413_and_stores_nothing(front, tmp_path):
+    """No Content-Length to judge by: the body is counted as it streams
+    (nginx and podproxy have the same limit) and cut at the limit."""
+    store, proxy, nginx = front
+    before = store.image_ids()
+    big = tmp_path / "over.tar"
+    with open(big, "wb") as f:
+        f.truncate(330 << 20)  # over 300m; zeros are an empty tar to podman, if it ever got them whole
+    try:
+        status, body = _upload(nginx, str(big))
+    except (ConnectionError, ssl.SSLError, http.client.HTTPException):
+        status, body = None, b""  # the server may drop the connection while we are still sending
+    assert status in (413, None), (status, body)
+    if status == 413:
+        assert json.loads(body)["response"] == 413
+    time.sleep(1)
+    assert store.image_ids() == before
+    assert nginx.temp_files() == []
+    assert podman_children(store.path) == []  # podman's load of the cut body has ended
