@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import BIG
-from helpers import metric, podman_children, start_podproxy
+from helpers import metric, processes, start_podproxy, wait_until
 
 EXPORT = "/v4.3.1/libpod/images/%s/get?format=docker-archive" % BIG.replace("/", "%2F")
 
@@ -26,11 +26,10 @@ def open_export(server):
 
 
 def podman_gone(store, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while podman_children(store.path):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
+    try:
+        wait_until(lambda: not processes(store.path), timeout)
+    except AssertionError:
+        return False
     return True
 
 
@@ -88,7 +87,7 @@ def _stall_then_stop(big_store, graceful, second_term):
                 pass
             raise http.client.IncompleteRead(b"")  # the body ended cleanly: it must not
         conn.close()
-        assert podman_gone(big_store), podman_children(big_store.path)
+        assert podman_gone(big_store), processes(big_store.path)
         return took
     finally:
         server.stop()

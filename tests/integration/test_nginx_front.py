@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from helpers import HTTP, Store, free_port, podman_children, start_podproxy
+from helpers import HTTP, Store, free_port, processes, start_podproxy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NGINX_CONF = os.path.join(ROOT, "deploy", "nginx.conf")
@@ -36,7 +36,7 @@ def render(text: str, replacements: dict) -> str:
 
 
 class Nginx:
-    def __init__(self, workdir, upstream_sock, body_limit=None):
+    def __init__(self, workdir, upstream_sock, body_limit=None, client_ca=None):
         self.dir = workdir
         self.tls_port, self.plain_port = free_port(), free_port()
         cert, key = os.path.join(workdir, "server.crt"), os.path.join(workdir, "server.key")
@@ -53,6 +53,11 @@ class Nginx:
         }
         if body_limit:
             replacements["client_max_body_size 4g;"] = "client_max_body_size %s;" % body_limit
+        if client_ca:  # the optional mTLS block, switched on
+            replacements["# ssl_client_certificate /etc/podproxy/tls/clients-ca.crt;"] = \
+                "ssl_client_certificate %s;" % client_ca
+            replacements["# ssl_verify_client      on;"] = "ssl_verify_client      on;"
+            replacements["# ssl_verify_depth       2;"] = "ssl_verify_depth       2;"
         site = render(open(NGINX_CONF).read(), replacements)
         with open(os.path.join(workdir, "podproxy.conf"), "w") as f:
             f.write(site)
@@ -84,7 +89,8 @@ class Nginx:
         context = ssl.create_default_context(cafile=cert)
         self.tls = HTTP(port=self.tls_port, tls=context)
         self.plain = HTTP(port=self.plain_port)
-        self.tls.wait_ready()
+        # with mTLS on, a client without a certificate is answered 400
+        self.tls.wait_ready(ok=(400,) if client_ca else (200,))
 
     def temp_files(self) -> list:
         out = []
@@ -116,6 +122,7 @@ def front():
     nginx = None
     try:
         nginx = Nginx(workdir, sock, body_limit=LIMIT)
+        nginx.upstream = sock
         yield store, proxy, nginx
     finally:
         if nginx:
@@ -289,4 +296,35 @@ def test_chunked_upload_over_the_limit_is_413_and_stores_nothing(front, tmp_path
     time.sleep(1)
     assert store.image_ids() == before
     assert nginx.temp_files() == []
-    assert podman_children(store.path) == []  # podman's load of the cut body has ended
+    assert processes(store.path) == []  # podman's load of the cut body has ended
+
+
+def _openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def test_optional_mtls_block(front, tmp_path):
+    """With the commented client-certificate block switched on, only
+    clients with a certificate from the CA get through."""
+    _, _, plain_nginx = front
+    d = str(tmp_path)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=clients-ca",
+             "-keyout", d + "/ca.key", "-out", d + "/ca.crt")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout", d + "/client.key",
+             "-out", d + "/client.csr")
+    _openssl("x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+             "-CAcreateserial", "-days", "2", "-out", d + "/client.crt")
+    workdir = tempfile.mkdtemp(prefix="podproxy-nginx-mtls-")
+    nginx = None
+    try:
+        nginx = Nginx(workdir, plain_nginx.upstream, client_ca=d + "/ca.crt")
+        without = nginx.tls.request("GET", "/_ping")
+        assert without.status == 400 and b"No required SSL certificate was sent" in without.body
+        context = ssl.create_default_context(cafile=nginx.cert)
+        context.load_cert_chain(d + "/client.crt", d + "/client.key")
+        with_cert = HTTP(port=nginx.tls_port, tls=context).request("GET", "/_ping")
+        assert with_cert.status == 200 and with_cert.body == b"OK"
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
