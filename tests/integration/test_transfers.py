@@ -260,3 +260,21 @@ def test_scp(tclient, target, status, message):
     assert resp.status_code == status
     if message:
         assert resp.get_json() == {"cause": "invalid argument", "message": message, "response": status}
+
+
+def test_scp_over_ssh_when_allowed(tstore, tmp_path):
+    """The real ssh transfer needs a remote host: a fake podman stands in
+    for ``podman image scp`` and records its argv."""
+    fake = tmp_path / "podman"
+    fake.write_text('#!/bin/sh\n[ "$1 $2" = "image scp" ] || exit 0\n'
+                    'for a in "$@"; do echo "$a"; done > %s/argv\n'
+                    'echo "Loaded image(s): localhost/transfer/a:1"\n' % tmp_path)
+    fake.chmod(0o755)
+    from podproxy.app import create_app
+    from podproxy.settings import Settings
+
+    app = create_app({"TESTING": True}, settings=Settings(podman=str(fake), allow_scp=True))
+    resp = app.test_client().post(V + "/images/scp/localhost/transfer/a:1?destination=myserver::&quiet=true")
+    assert resp.status_code == 200 and resp.get_json() == {"Id": "localhost/transfer/a:1"}
+    argv = (tmp_path / "argv").read_text().splitlines()
+    assert argv == ["image", "scp", "--quiet", "--", "localhost/transfer/a:1", "myserver::"]
