@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .cache import AnswerCache
+from . import validate
 from .runner import Completed, Failure, NotFound, PodmanError, Runner, error_message
 
 
@@ -100,20 +101,20 @@ class ImageEngine:
     # -- lookups -------------------------------------------------------
     def exists(self, name: str) -> bool:
         """True/False for exit 0/1; other failures (bad reference) raise."""
-        result = self._read(["image", "exists", "--", name], ok=(0, 1))
+        result = self._read(["image", "exists", "--", validate.reference(name)], ok=(0, 1))
         return result.exit_code == 0
 
     def tree(self, name: str, whatrequires: bool = False) -> str:
         args = ["image", "tree"]
         if whatrequires:
             args.append("--whatrequires")
-        out = self._read([*args, "--", name]).text
+        out = self._read([*args, "--", validate.reference(name)]).text
         return out[:-1] if out.endswith("\n") else out  # fmt.Println added one
 
     def inspect(self, name: str) -> dict:
         """``podman image inspect``: the same ImageData the API returns."""
         try:
-            result = self._read(["image", "inspect", "--", name])
+            result = self._read(["image", "inspect", "--", validate.reference(name)])
         except PodmanError as e:
             message = e.message
             if message.startswith("inspecting object: "):
@@ -220,16 +221,32 @@ class ImageEngine:
         return [{"Id": i, "Size": sizes.get(i, 0)} for i in ids]
 
     def untag(self, name: str, tags: list[str]) -> None:
+        validate.reference(name)
+        unrepresentable = [t for t in tags if not validate.representable(t)]
+        if unrepresentable:  # podman looks the image up, then normalizes the tag
+            if not self.exists(name):
+                raise NotFound("%s: image not known" % name, 125)
+            quoted = validate.go_quote(unrepresentable[0])
+            raise Failure("normalizing name %s: normalizing name %s: invalid reference format" % (quoted, quoted), 125)
         self.runner.run(["image", "untag", "--", name, *tags])
 
     def remove(self, names: list[str], force: bool = False, ignore: bool = False, all: bool = False) -> RemoveReport:
         """``podman image rm``. With no names every image is removed, as the
         API's batch remove does. ``podman image rm -f`` drops "image not
         known" errors that the API reports, so with force (and not ignore)
-        the names are looked up first."""
+        the names are looked up first. Names outside the reference grammar
+        are not passed on: each is podman's ``invalid reference format``
+        error, listed first as podman lists it, and the others are removed."""
         report = RemoveReport()
+        invalid = [n for n in names if not validate.is_reference(n)]
+        if invalid:
+            names = [n for n in names if validate.is_reference(n)]
+            report.errors = [validate.INVALID_REFERENCE] * len(invalid)
+            report.exit_code = 125
+            if not names:  # never fall through to "no names" = remove every image
+                return report
         if force and not ignore and names:
-            report.errors = self.missing(names)
+            report.errors += self.missing(names)
         args = ["image", "rm"]
         if force:
             args.append("--force")
@@ -248,7 +265,7 @@ class ImageEngine:
                 report.deleted.append(value)
         if result.exit_code != 0:
             report.errors += _split_errors(error_message(result.stderr))
-        codes = {result.exit_code} | ({1} if report.errors and result.exit_code == 0 else set())
+        codes = {result.exit_code, report.exit_code} | ({1} if report.errors and result.exit_code == 0 else set())
         report.exit_code = 2 if 2 in codes else (125 if codes - {0, 1} else (1 if 1 in codes else 0))
         return report
 

@@ -262,6 +262,15 @@ class Runner:
                 self._command = sh.Command(self._path()).bake(*self.global_options)
         return self._command
 
+    @staticmethod
+    def check_args(args: Sequence[str]) -> None:
+        """Every argument must fit in argv as it is (400 otherwise): a NUL
+        byte or undecodable bytes would make the exec itself fail."""
+        from .validate import argument
+
+        for arg in args:
+            argument(arg)
+
     def argv(self, args: Sequence[str]) -> list[str]:
         return [self.podman, *self.global_options, *args]
 
@@ -290,6 +299,7 @@ class Runner:
                 timeout: float | None = None, env: dict | None = None) -> Completed:
         """Run podman to the end and return what it did, whatever its exit
         code (``Unavailable`` if it could not run or timed out)."""
+        self.check_args(args)
         timeout = self.timeout if timeout is None else timeout
         self._path()  # podman missing: nothing ran, nothing to tell the observers
         start = time.monotonic()
@@ -444,6 +454,7 @@ class Stream:
         self.exit_code: int | None = None
         self._runner = runner
         self._start = time.monotonic()
+        runner.check_args(args)
         cmd = runner._cmd()
         read_fd, write_fd = os.pipe()
         _grow_pipe(write_fd)
@@ -564,6 +575,7 @@ class Progress:
         self.error: str | None = None
         self.stdout = b""
         self._closed = False
+        runner.check_args(args)
         cmd = runner._cmd()
         read_fd, write_fd = os.pipe()
         self._file = os.fdopen(read_fd, "rb", buffering=0)
