@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
 
 from . import metrics, observe
 from .api.ops import ops
 from .engine.cache import AnswerCache
+from . import guard
 from .engine.images import ImageEngine
 from .engine.registry import RegistryEngine
 from .engine.runner import Runner
@@ -45,13 +47,14 @@ class Services:
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
+    from . import openapi
     from .api import images, registry, system, transfers
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
     # registry.routes holds push, podman's first images route
     return [system.ping_routes, registry.routes, images.routes, transfers.routes, transfers.scp_routes,
-            system.info_routes, system.version_routes]
+            system.info_routes, system.version_routes, openapi.routes]
 
 
 def _plain(status: int, text: str) -> Response:
@@ -96,6 +99,7 @@ def dispatch(**_ignored):
         return _plain(404, "Not Found")
     except MethodNotAllowed:
         return _plain(405, "Method Not Allowed")
+    guard.check_route(route)
     g.api_route = route
     route_matched(request.environ, route.template)
     g.query_pairs = parse_query(raw_query)
@@ -126,7 +130,9 @@ def api_headers(resp: Response) -> Response:
 
 
 def handle_api_error(err: APIError) -> Response:
-    return Response(err.body(), status=err.status, content_type=JSON_CONTENT_TYPE)
+    resp = Response(err.body(), status=err.status, content_type=JSON_CONTENT_TYPE)
+    resp.headers.extend(getattr(err, "headers", {}))  # WWW-Authenticate, Retry-After
+    return resp
 
 
 def handle_unexpected(err: Exception) -> Response:
@@ -140,6 +146,14 @@ def handle_unexpected(err: Exception) -> Response:
     return handle_api_error(APIError(500, "internal error: %s" % type(err).__name__))
 
 
+class AnyPath(PathConverter):
+    """werkzeug's ``path`` without its newline gap: ``%0A`` in a name must
+    reach podman's routing like any other byte, not a werkzeug 404."""
+
+    regex = "(?s:.+)"
+    part_isolating = False
+
+
 def create_app(config: dict | None = None, settings: Settings | None = None) -> Flask:
     """The Flask app. ``settings`` defaults to ``Settings.from_env()``;
     ``config`` is merged into Flask's config (e.g. ``{"TESTING": True}``)."""
@@ -148,6 +162,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     settings = settings or Settings.from_env()
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
+    app.url_map.converters["everything"] = AnyPath
     runner = Runner(settings.podman, settings.podman_options, timeout=settings.podman_timeout)
     runner.observers += [metrics.podman_finished, observe.podman_finished]
     system = SystemEngine(runner)
@@ -165,7 +180,8 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     # forwards (podman's matching rules differ from werkzeug's).
     app.register_blueprint(ops)  # /healthz, /readyz, /metrics: outside podman's routing
     app.add_url_rule("/", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
-    app.add_url_rule("/<path:_any>", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+    app.add_url_rule("/<everything:_any>", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+    guard.install(app, settings)
     app.after_request(api_headers)
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(Exception, handle_unexpected)

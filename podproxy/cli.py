@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from . import __version__
+from .auth import exposure_problem
 from .settings import OPTIONS, Settings
 
 DESCRIPTION = """\
@@ -60,6 +61,18 @@ def settings_from_args(args: argparse.Namespace, environ=None) -> Settings:
     return Settings.from_env(environ, **overrides)
 
 
+def _security_config_problem(settings: Settings) -> str | None:
+    """A bad token file or policy stops ``serve`` before it listens
+    (not at the first request, in a worker)."""
+    from .guard import Guard
+
+    try:
+        Guard.from_settings(settings)
+    except (OSError, ValueError) as e:
+        return str(e)
+    return None
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -70,6 +83,9 @@ def main(argv=None) -> int:
         settings = settings_from_args(args)
     except (ValueError, TypeError) as e:
         parser.error(str(e))
+    problem = exposure_problem(settings) or _security_config_problem(settings)
+    if problem:
+        parser.exit(2, "podproxy serve: %s\n" % problem)
     from .server import serve
 
     serve(settings)

@@ -47,6 +47,13 @@ class Route:
     view: Callable
     query: Query | None
     regex: re.Pattern
+    path: str = ""  # the template without /v{version}, as declared
+
+    @property
+    def key(self) -> str:
+        """The route's name for policies and OpenAPI: ``path`` with each
+        ``{name:regex}`` reduced to ``{name}``."""
+        return route_key(self.path or self.template)
 
     def match(self, path: str) -> dict | None:
         m = self.regex.match(path)
@@ -82,10 +89,14 @@ class RouteTable:
             if versioned:
                 templates.append("/v{version:%s}%s" % (VERSION, path))
             for template in templates:
-                self.routes.append(Route(tuple(methods), template, view, query, compile_template(template)))
+                self.routes.append(Route(tuple(methods), template, view, query, compile_template(template), path))
             return view
 
         return register
+
+
+def route_key(template: str) -> str:
+    return _VAR.sub(lambda m: "{%s}" % m.group(1), template)
 
 
 class NotFound(Exception):

@@ -96,6 +96,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("cache", "Answer reads (exists, inspect, tree, history, list) from a cache of podman's answers, "
            "checked against podman's storage files on every request so it is never stale. Default on.",
            parse=parse_bool, metavar="on|off"),
+    # security (auth.py, policy.py; README "Security")
+    Option("token_file", "File of API tokens, one per line: NAME TOKEN [POLICY]. Clients send "
+           "'Authorization: Bearer TOKEN' or HTTP basic NAME:TOKEN. Required to listen on a "
+           "non-loopback TCP address.", metavar="PATH"),
+    Option("policy", "Access policy: read-only, no-export, full (default) or the path of a rules "
+           "file. A token's own POLICY narrows it further.", metavar="POLICY"),
+    Option("insecure", "Allow listening on a non-loopback TCP address without --token-file "
+           "(anyone who reaches the port gets root-equivalent access).", flag=True),
 )
 
 
@@ -117,6 +125,9 @@ class Settings:
     allow_url_import: bool = False
     allow_scp: bool = False
     cache: bool = True
+    token_file: str | None = None
+    policy: str = "full"
+    insecure: bool = False
 
     @property
     def podman_options(self) -> list[str]:

@@ -132,8 +132,10 @@ class _UnixConnection(http.client.HTTPConnection):
 class HTTP:
     """A raw HTTP/1.1 client: the request target is sent as written."""
 
-    def __init__(self, unix: str | None = None, port: int | None = None, host: str = "127.0.0.1", tls=None):
+    def __init__(self, unix: str | None = None, port: int | None = None, host: str = "127.0.0.1", tls=None,
+                 headers=None):
         self.unix, self.port, self.host, self.tls = unix, port, host, tls  # tls: an ssl.SSLContext
+        self.headers = dict(headers or {})  # sent with every request (e.g. Authorization)
 
     def _conn(self, timeout=300):
         if self.unix:
@@ -146,7 +148,7 @@ class HTTP:
         conn = self._conn(timeout)
         try:
             conn.putrequest(method, target, skip_accept_encoding=True)
-            hdrs = dict(headers or {})
+            hdrs = dict(self.headers, **(headers or {}))
             if body is not None and not any(k.lower() in ("content-length", "transfer-encoding") for k in hdrs):
                 if isinstance(body, (bytes, bytearray)):
                     hdrs["Content-Length"] = str(len(body))
@@ -215,8 +217,9 @@ class Server:
             return f.read().decode("utf-8", "replace")
 
 
-def start_podproxy(store: Store, *extra, workers=1, threads=8, env=None) -> Server:
-    """``env`` adds variables (e.g. TMPDIR, to watch podman's temp files)."""
+def start_podproxy(store: Store, *extra, workers=1, threads=8, env=None, headers=None) -> Server:
+    """``env`` adds variables (e.g. TMPDIR, to watch podman's temp files);
+    ``headers`` go with every request of ``server.http`` (Authorization)."""
     port = free_port()
     argv = [sys.executable, "-m", "podproxy", "serve", "--bind", "127.0.0.1:%d" % port,
             "--workers", str(workers), "--threads", str(threads)]
@@ -224,7 +227,7 @@ def start_podproxy(store: Store, *extra, workers=1, threads=8, env=None) -> Serv
     argv += list(extra)
     env = {**os.environ, **(env or {})}
     env.pop("PODPROXY_BIND", None)
-    server = Server(argv, HTTP(port=port), env=env)
+    server = Server(argv, HTTP(port=port, headers=headers), env=env)
     server.port = port
     server.url = "tcp://127.0.0.1:%d" % port
     return server

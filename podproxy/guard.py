@@ -1,0 +1,53 @@
+"""The gate every request passes: authentication first (before routing, so
+that an unauthenticated client learns nothing, not even which paths exist),
+then the access policy on the route the request reached (``check_route``,
+called by the dispatcher after podman's routing and before any decoding).
+
+Routes served by a Flask rule of their own instead of the dispatcher are
+checked here too, by the rule's path, so no route can slip past the policy.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app, g, request
+
+from .auth import Authenticator, load_tokens
+from .policy import Access
+from .settings import Settings
+
+EXTENSION = "podproxy.guard"
+
+
+class Guard:
+    def __init__(self, auth: Authenticator, access: Access):
+        self.auth = auth
+        self.access = access
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Guard":
+        tokens = load_tokens(settings.token_file) if settings.token_file else []
+        return cls(Authenticator(tokens), Access.build(settings.policy, tokens))
+
+
+def _guard() -> Guard:
+    return current_app.extensions[EXTENSION]
+
+
+def authenticate() -> None:
+    """before_request: 401/429 unless the request carries a known token."""
+    guard = _guard()
+    g.token = guard.auth.authenticate(request.headers.get("Authorization"), request.remote_addr or "unix")
+    rule = request.url_rule
+    if rule is not None and request.endpoint != "dispatch":
+        guard.access.check(request.method, re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), g.token)
+
+
+def check_route(route) -> None:
+    """403 unless the policy (server's and token's) allows this route."""
+    _guard().access.check(request.method, route.key, g.get("token"))
+
+
+def install(app, settings: Settings) -> None:
+    app.extensions[EXTENSION] = Guard.from_settings(settings)
+    app.before_request(authenticate)
