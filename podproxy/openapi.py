@@ -16,6 +16,7 @@ Errors are podman's ``ErrorModel``; mux's own 404/405 are plain text.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from flask import Response
@@ -96,6 +97,18 @@ RESPONSES = {
     ("POST", "/libpod/images/scp/{name}"): ok(200, "the scp report", JSON, ANY_OBJECT),
 }
 
+# parameters whose values podman checks against a list (a Query spec only
+# knows the type): (route key, name) -> schema
+PARAMS = {
+    ("/libpod/images/{name}/changes", "diffType"): {"type": "string", "enum": ["", "all", "container", "image"]},
+    ("/libpod/images/{name}/get", "format"): {"type": "string", "enum": ["oci-archive", "docker-archive", "oci-dir",
+                                                                          "docker-dir"]},
+    ("/libpod/images/export", "format"): {"type": "string", "enum": ["oci-archive", "docker-archive", "oci-dir",
+                                                                      "docker-dir"]},
+    ("/libpod/commit", "format"): {"type": "string", "enum": ["oci", "docker"]},
+    ("/libpod/images/pull", "policy"): {"type": "string", "enum": ["always", "missing", "never", "newer"]},
+}
+
 _KINDS = {"bool": {"type": "boolean"}, "int": {"type": "integer", "format": "int64"}, "str": {"type": "string"}}
 
 
@@ -115,7 +128,7 @@ def _parameters(route) -> list:
             schema = {"type": "array", "items": {"type": "string"}}
             params.append({"name": p.name, "in": "query", "schema": schema, "style": "form", "explode": True})
             continue
-        schema = dict(_KINDS[p.kind])
+        schema = dict(PARAMS.get((route.key, p.name)) or _KINDS[p.kind])
         if p.default not in (None, "", 0, False):
             schema["default"] = p.default
         params.append({"name": p.name, "in": "query", "schema": schema})
@@ -125,8 +138,8 @@ def _parameters(route) -> list:
     return params
 
 
-def _responses(method: str, route) -> dict:
-    success = RESPONSES.get((method, route.key))
+def _responses(method: str, key: str) -> dict:
+    success = RESPONSES.get((method, key))
     if success is None:
         success = ok(200, "undocumented route: add it to podproxy/openapi.py RESPONSES", None)
     answer = {"description": success["description"]}
@@ -145,7 +158,11 @@ def _responses(method: str, route) -> dict:
                 "content": {TEXT: {"schema": {"type": "string"}}}},
         "409": dict(error, description="conflict (image in use)"),
         "429": dict(error, description="too many failed authentication attempts"),
-        "500": dict(error, description="podman failed"),
+        # no schema: where podman's utils.ImageNotFound answers, the body is
+        # two ErrorModels (a 500 one, then a 404 one), which is not one JSON value
+        "500": {"description": "podman failed: ErrorModel; after a failed image lookup (not 'image not known') "
+                               "podman writes two ErrorModels, the 500 one then a 404 one",
+                "content": {JSON: {}}},
     }
 
 
@@ -153,30 +170,53 @@ def _openapi_path(route) -> str:
     return ("/v{version}" if "{version" in route.template else "") + route.key
 
 
-def document(tables=None) -> dict:
-    if tables is None:
-        from .app import route_tables
+def flask_routes(app) -> list:
+    """The app's own Flask rules outside podman's routing (/healthz,
+    /readyz, /metrics), as ``(methods, key, view)``; HEAD and OPTIONS are
+    Flask's automatic extras, not documented."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("dispatch", "static"):
+            continue
+        methods = tuple(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
+        key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        found.append((methods, key, app.view_functions[rule.endpoint]))
+    return sorted(found, key=lambda r: r[1])
 
-        tables = route_tables()
+
+def operations(app=None) -> list:
+    """Every (method, route key, OpenAPI path, view, parameters, tag) that
+    podproxy serves: podman's route tables, then the app's own rules."""
+    from .app import create_app, route_tables
+    from .settings import Settings
+
+    ops = []
+    for table in route_tables():
+        for route in table.routes:
+            for method in route.methods:
+                ops.append((method, route.key, _openapi_path(route), route.view, _parameters(route), table.name))
+    app = app or create_app({"TESTING": True}, settings=Settings())
+    for methods, key, view in flask_routes(app):
+        for method in methods:
+            ops.append((method, key, key, view, [], "podproxy"))
+    return ops
+
+
+def document(app=None) -> dict:
     paths: dict = {}
     used_ids: set = set()
-    for table in tables:
-        for route in table.routes:
-            item = paths.setdefault(_openapi_path(route), {})
-            for method in route.methods:
-                op_id = route.view.__name__ + ("" if method == "GET" or len(route.methods) == 1 else "_" + method.lower())
-                if "{version" not in route.template:
-                    op_id += "_unversioned"
-                while op_id in used_ids:
-                    op_id += "_"
-                used_ids.add(op_id)
-                item[method.lower()] = {
-                    "operationId": op_id,
-                    "tags": [table.name],
-                    "summary": (route.view.__doc__ or route.view.__name__).strip().splitlines()[0],
-                    "parameters": _parameters(route),
-                    "responses": _responses(method, route),
-                }
+    for method, key, path, view, params, tag in operations(app):
+        item = paths.setdefault(path, {})
+        op_id = method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")  # unique: method + path
+        assert op_id not in used_ids, op_id
+        used_ids.add(op_id)
+        item[method.lower()] = {
+            "operationId": op_id,
+            "tags": [tag],
+            "summary": (view.__doc__ or view.__name__).strip().splitlines()[0],
+            "parameters": params,
+            "responses": _responses(method, key),
+        }
     return {
         "openapi": "3.0.3",
         "info": {
@@ -194,14 +234,16 @@ def document(tables=None) -> dict:
     }
 
 
-def text(tables=None) -> str:
-    return json.dumps(document(tables), indent=2) + "\n"
+def text(app=None) -> str:
+    return json.dumps(document(app), indent=2) + "\n"
 
 
 @routes.route("GET", "/openapi.json", versioned=False, unversioned=True)
 def openapi():
     """This OpenAPI document, generated from podproxy's routes."""
-    return Response(text(), status=200, content_type=JSON)
+    from flask import current_app
+
+    return Response(text(current_app), status=200, content_type=JSON)
 
 
 def main() -> int:
