@@ -10,10 +10,9 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
-from . import metrics, observe
+from . import guard, metrics, observe
 from .api.ops import ops
 from .engine.cache import AnswerCache
-from . import guard
 from .engine.images import ImageEngine
 from .engine.registry import RegistryEngine
 from .engine.runner import Runner

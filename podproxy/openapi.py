@@ -78,6 +78,8 @@ RESPONSES = {
     ("GET", "/libpod/images/{name}/history"): ok(200, "the image's history", JSON, ANY_ARRAY),
     ("GET", "/libpod/images/{name}/changes"): ok(200, "file changes against the parent", JSON, {
         "type": "array", "items": {}, "nullable": True}),
+    ("GET", "/libpod/containers/{name}/changes"): ok(200, "file changes of the container", JSON, {
+        "type": "array", "items": {}, "nullable": True}),
     ("GET", "/libpod/images/json"): ok(200, "image summaries", JSON, ANY_ARRAY),
     ("DELETE", "/libpod/images/remove"): ok(200, "what was removed, with the errors", JSON, REMOVE_REPORT),
     ("DELETE", "/libpod/images/{name}"): ok(200, "what was removed", JSON, REMOVE_REPORT),
@@ -90,8 +92,9 @@ RESPONSES = {
     ("POST", "/libpod/images/load"): ok(200, "the loaded names", JSON, ANY_OBJECT),
     ("POST", "/libpod/images/import"): ok(200, "the imported image", JSON, ANY_OBJECT),
     ("POST", "/libpod/commit"): ok(200, "the new image's ID", JSON, ANY_OBJECT),
-    ("POST", "/libpod/images/pull"): ok(200, "progress and the pulled IDs (a JSON stream)", JSON, ANY_OBJECT),
-    ("POST", "/libpod/images/{name}/push"): ok(200, "push progress (a JSON stream)", JSON, ANY_OBJECT),
+    # podman writes these streams' status before any Content-Type: none is sent
+    ("POST", "/libpod/images/pull"): ok(200, "progress lines, then the pulled IDs (JSON lines, no Content-Type)", None),
+    ("POST", "/libpod/images/{name}/push"): ok(200, "push progress (JSON lines, no Content-Type)", None),
     ("GET", "/libpod/images/search"): ok(200, "search results", JSON, ANY_ARRAY),
     ("POST", "/libpod/build"): ok(200, "build progress (a JSON stream)", JSON, ANY_OBJECT),
     ("POST", "/libpod/images/scp/{name}"): ok(200, "the scp report", JSON, ANY_OBJECT),
@@ -101,6 +104,7 @@ RESPONSES = {
 # knows the type): (route key, name) -> schema
 PARAMS = {
     ("/libpod/images/{name}/changes", "diffType"): {"type": "string", "enum": ["", "all", "container", "image"]},
+    ("/libpod/containers/{name}/changes", "diffType"): {"type": "string", "enum": ["", "all", "container", "image"]},
     ("/libpod/images/{name}/get", "format"): {"type": "string", "enum": ["oci-archive", "docker-archive", "oci-dir",
                                                                           "docker-dir"]},
     ("/libpod/images/export", "format"): {"type": "string", "enum": ["oci-archive", "docker-archive", "oci-dir",
@@ -108,6 +112,9 @@ PARAMS = {
     ("/libpod/commit", "format"): {"type": "string", "enum": ["oci", "docker"]},
     ("/libpod/images/pull", "policy"): {"type": "string", "enum": ["always", "missing", "never", "newer"]},
 }
+
+# parameters podman's handler requires (400 without them)
+REQUIRED = {("/libpod/images/export", "references"), ("/libpod/images/pull", "reference")}
 
 _KINDS = {"bool": {"type": "boolean"}, "int": {"type": "integer", "format": "int64"}, "str": {"type": "string"}}
 
@@ -127,11 +134,17 @@ def _parameters(route) -> list:
         if p.kind == "list":
             schema = {"type": "array", "items": {"type": "string"}}
             params.append({"name": p.name, "in": "query", "schema": schema, "style": "form", "explode": True})
+            if (route.key, p.name) in REQUIRED:
+                params[-1].update(required=True)
+                schema["minItems"] = 1
             continue
         schema = dict(PARAMS.get((route.key, p.name)) or _KINDS[p.kind])
         if p.default not in (None, "", 0, False):
             schema["default"] = p.default
         params.append({"name": p.name, "in": "query", "schema": schema})
+        if (route.key, p.name) in REQUIRED:
+            params[-1].update(required=True)
+            schema["minLength"] = 1
     if query is not None and query.filters is not None:
         params.append({"name": "filters", "in": "query", "schema": {"type": "string"},
                        "description": 'JSON: {"key":["value",...]} or {"key":{"value":true}}'})

@@ -55,6 +55,7 @@ READ = {
     ("GET", "/libpod/images/{name}/exists"), ("GET", "/libpod/images/{name}/json"),
     ("GET", "/libpod/images/{name}/tree"), ("GET", "/libpod/images/json"),
     ("GET", "/libpod/images/{name}/history"), ("GET", "/libpod/images/{name}/changes"),
+    ("GET", "/libpod/containers/{name}/changes"),
     ("GET", "/images/json"), ("GET", "/images/{name}/json"), ("GET", "/images/{name}/history"),
     # podproxy's own
     ("GET", "/openapi.json"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),

@@ -4,7 +4,7 @@ Two kinds, both answered as podman itself answers:
 
 * ``reference``: an image name or reference. podman's reference grammar
   (docker/distribution's ``ReferenceRegexp``, plus IDs and ``sha256:``
-  forms) is made of ``[A-Za-z0-9._:/@-]`` only; every podman image command
+  forms) is made of ``[A-Za-z0-9._:/@_-]`` only; every podman image command
   answers any other character with ``invalid reference format`` (exit 125,
   verified for exists, inspect, tree, rm, untag). So such a name is
   refused here with that same error, without running podman: the answer is
@@ -23,7 +23,7 @@ import re
 from ..errors import APIError
 from .runner import Failure
 
-_REFERENCE_CHARS = re.compile(r"[A-Za-z0-9._:/@-]*\Z")
+_REFERENCE_CHARS = re.compile(r"[A-Za-z0-9._:/@_-]*\Z")
 INVALID_REFERENCE = "invalid reference format"
 
 
