@@ -78,6 +78,7 @@ def test_disk_full_load_is_a_clear_500_and_leaves_nothing(tiny_store, tmp_path, 
     temp = tmp_path / "podman-tmp"  # podman's own temp files (TMPDIR) go here, to be watched
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # podproxy's own temp dirs for podman too
     client = create_app({"TESTING": True}, settings=Settings(podman_option=list(tiny_store.options))).test_client()
 
     r = client.post("/v4.3.1/libpod/images/load", data=data, content_type="application/x-tar")
