@@ -11,6 +11,9 @@ Two kinds, both answered as podman itself answers:
   podman's, and NUL bytes, newlines or undecodable bytes never reach argv.
   A name that starts with ``-`` is within the grammar's characters and is
   refused by podman itself, because the engine puts it after ``--``.
+  (``reference.py`` parses the whole grammar, for names podman will *tag*;
+  this check is for *lookups*, which also take IDs, ID prefixes and short
+  names, so only the character set is certain.)
 * ``argument``: any other value (a filter, a ``changes`` line, a format)
   goes into argv joined to its option (``--filter=VALUE``), so it cannot
   be an option; it must still be representable in argv (no NUL, valid
