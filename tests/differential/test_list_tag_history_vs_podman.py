@@ -61,8 +61,12 @@ def test_history_by_id(pair):
     assert isinstance(ref.json()[0]["Created"], int)
 
 
+# Not "?difftype=image&diffType=bogus": two spellings of one key make
+# podman's own answer random (400 or 200 from one run to the next: which
+# one gorilla/schema decodes depends on Go's map order), so no fixed answer
+# can be compared.
 @pytest.mark.parametrize("query", ["", "?diffType=all", "?diffType=image", "?diffType=container",
-                                   "?diffType=bad", "?diffType=", "?difftype=image&diffType=bogus"])
+                                   "?diffType=bad", "?diffType="])
 @pytest.mark.parametrize("name", ["localhost%2Fpodproxy%2Fbase:1", "podproxy-used", "nope", "UPPER"])
 def test_changes(pair, name, query):
     pair.same("GET", "%s/images/%s/changes%s" % (V, name, query), ids=[pair.store.container_id])
