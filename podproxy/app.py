@@ -14,6 +14,7 @@ from . import guard, metrics, observe
 from .api.ops import ops
 from .engine.cache import AnswerCache
 from .engine.images import ImageEngine
+from .engine.build import BuildEngine
 from .engine.registry import RegistryEngine
 from .engine.runner import Runner
 from .engine.system import SystemEngine
@@ -41,19 +42,20 @@ class Services:
     router: Router
     transfers: TransferEngine
     registry: RegistryEngine
+    builder: BuildEngine
 
 
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
     from . import openapi
-    from .api import images, registry, system, transfers
+    from .api import build, images, registry, system, transfers
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
     # registry.routes holds push, podman's first images route
-    return [system.ping_routes, registry.routes, images.routes, transfers.routes, transfers.scp_routes,
-            system.info_routes, system.version_routes, openapi.routes]
+    return [system.ping_routes, registry.routes, images.routes, transfers.routes, build.routes,
+            transfers.scp_routes, system.info_routes, system.version_routes, openapi.routes]
 
 
 def _plain(status: int, text: str) -> Response:
@@ -174,6 +176,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
         router=Router(route_tables()),
         transfers=TransferEngine(runner),
         registry=RegistryEngine(runner),
+        builder=BuildEngine(runner),
     )
     # Every request goes through ``dispatch``; werkzeug's router only
     # forwards (podman's matching rules differ from werkzeug's).

@@ -379,9 +379,10 @@ class Runner:
         """Start ``podman <args>`` with its stdout as a byte stream."""
         return Stream(self, list(args), stdin, env)
 
-    def progress(self, args: Sequence[str]) -> "Progress":
-        """Start ``podman <args>`` with its stderr (progress) as lines."""
-        return Progress(self, list(args))
+    def progress(self, args: Sequence[str], merge_stdout: bool = False) -> "Progress":
+        """Start ``podman <args>`` with its stderr (progress) as lines
+        (and its stdout too with ``merge_stdout``)."""
+        return Progress(self, list(args), merge_stdout)
 
 
 class Feed:
@@ -576,11 +577,13 @@ class Progress:
         self.stdout = b""
         self._closed = False
         runner.check_args(args)
+        self._runner = runner
+        self._start = time.monotonic()
         cmd = runner._cmd()
         read_fd, write_fd = os.pipe()
         self._file = os.fdopen(read_fd, "rb", buffering=0)
         kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _err=write_fd,
-                      _ok_code=_ALL_CODES, _new_group=True)
+                      _ok_code=_ALL_CODES, _new_group=True, _preexec_fn=_die_with_parent)
         if merge_stdout:
             kwargs["_out"] = write_fd
         runner.calls += 1
@@ -588,6 +591,7 @@ class Progress:
             self._proc = cmd(*args, **kwargs)
         except OSError as e:
             self._file.close()
+            runner.notify(args, 127, 0.0)
             raise Unavailable("cannot run podman: %s" % e, 127) from None
         finally:
             os.close(write_fd)
@@ -616,6 +620,7 @@ class Progress:
                 yield line
         self._proc.wait()
         self.exit_code = self._proc.exit_code
+        self._runner.notify(self.args, self.exit_code, time.monotonic() - self._start)
         self.stdout = self._proc.stdout or b""
         if self.exit_code != 0:
             self.error = "\n".join(error).rstrip("\n") if error else "podman exited with status %d" % self.exit_code

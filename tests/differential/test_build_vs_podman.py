@@ -1,0 +1,129 @@
+"""``POST /libpod/build`` and ``podman --url ... build``: podproxy and
+podman's own service build the same context (FROM/COPY/LABEL/ENV: RUN
+cannot run on these machines) with the same streamed output, IDs aside."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import tarfile
+from urllib.parse import quote
+
+import pytest
+
+from .test_remote_cli import remote
+
+V = "/v4.3.1/libpod"
+CONTAINERFILE = b"""FROM localhost/podproxy/base:1
+ARG GREETING=hello
+COPY hello.txt /hello.txt
+LABEL built.by=podproxy-tests
+ENV GREETING=$GREETING
+"""
+SECOND = b"FROM localhost/podproxy/base:1 AS first\nLABEL stage=first\nFROM first AS second\nLABEL stage=second\n"
+
+
+def context_tar(files: dict, mode="w") -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+CONTEXT = context_tar({"Containerfile": CONTAINERFILE, "hello.txt": b"hi\n", "Other.cf": SECOND})
+
+
+def normalize(reply):
+    """IDs (64 and 11-12 hex) and the server's temp context path replaced."""
+    body = re.sub(rb"[0-9a-f]{64}|\b[0-9a-f]{11,12}\b", b"<ID>", reply.body)
+    body = re.sub(rb"/[^ \"\\]*/build\b", b"<CTX>", body)
+    return reply.status, reply.headers.get("content-type"), body
+
+
+@pytest.mark.parametrize("query,ctype,body", [
+    ("?t=localhost/built/a:1&nocache=1", "application/x-tar", CONTEXT),
+    ("?t=localhost/built/a:2&t=localhost/built/a:3&layers=true&nocache=1", None, CONTEXT),
+    ("?t=localhost/built/q:1&q=1", "application/x-tar", CONTEXT),
+    ("?t=localhost/built/args:1&buildargs=" + quote('{"GREETING":"hey"}'), "application/x-tar", CONTEXT),
+    ("?labels=" + quote('{"extra":"label"}'), "application/x-tar", CONTEXT),
+    ("?labels=" + quote('["extra=list"]'), "application/x-tar", CONTEXT),
+    ("?dockerfile=Other.cf&target=first", "application/x-tar", CONTEXT),
+    ("?dockerfile=" + quote('["Other.cf"]'), "application/x-tar", CONTEXT),
+    ("?platform=linux/amd64&t=localhost/built/p:1", "application/x-tar", CONTEXT),
+    ("?t=localhost/built/gz:1", "application/x-tar", context_tar({"Dockerfile": CONTAINERFILE,
+                                                                  "hello.txt": b"x"}, "w:gz")),
+    ("?dockerfile=nope", "application/x-tar", CONTEXT),
+    ("?q=maybe", "application/x-tar", CONTEXT),
+    ("?buildargs=notjson", "application/x-tar", CONTEXT),
+    ("?labels=notjson", "application/x-tar", CONTEXT),
+    ("", "text/plain", CONTEXT),
+    ("", "application/x-tar", b"not a tar at all"),
+    ("", "application/x-tar", context_tar({"hello.txt": b"x"})),  # no Containerfile
+    ("?t=UPPER", "application/x-tar", CONTEXT),
+    ("", "application/x-tar", context_tar({"Containerfile": b"FROM localhost/podproxy/nope:1\n"})),
+    ("", "application/x-tar", context_tar({"Containerfile": b"FROM localhost/podproxy/base:1\nCOPY nope /\n"})),
+])
+def test_build(pair, query, ctype, body):
+    headers = {"Content-Type": ctype} if ctype else {}
+    ref, proxy = pair.both("POST", V + "/build" + query, body=body, headers=headers)
+    assert normalize(proxy) == normalize(ref)
+
+
+def test_build_result(pair):
+    """The image podproxy built has what the Containerfile says."""
+    reply = pair.proxy.http.request("POST", V + "/build?t=localhost/built/check:1&buildargs=" +
+                                    quote('{"GREETING":"checked"}'), body=CONTEXT)
+    image_id = json.loads(reply.body.splitlines()[-1])["stream"].strip()
+    data = json.loads(pair.store.out("image", "inspect", image_id))[0]
+    assert data["Labels"]["built.by"] == "podproxy-tests"
+    assert "GREETING=checked" in data["Config"]["Env"]
+    assert "localhost/built/check:1" in data["RepoTags"]
+
+
+def test_context_escape_refused(pair):
+    """A Containerfile outside the context (podman's service would read
+    any server path) and tar members leaving the context are refused."""
+    reply = pair.proxy.http.request("POST", V + "/build?dockerfile=../../../../etc/passwd", body=CONTEXT)
+    assert reply.status == 400 and b"inside the build context" in reply.body
+    evil = context_tar({"Containerfile": CONTAINERFILE, "hello.txt": b"x", "../../escaped": b"x"})
+    reply = pair.proxy.http.request("POST", V + "/build", body=evil)
+    assert reply.status == 500
+
+
+@pytest.mark.parametrize("args", [
+    ("build", "--layers=false", "-t", "localhost/built/cli:1", "{ctx}"),
+    ("build", "--no-cache", "-t", "localhost/built/cli:2", "--label", "x=y", "--build-arg", "GREETING=yo", "{ctx}"),
+    ("build", "-q", "--layers=false", "{ctx}"),
+    ("build", "--layers=false", "-f", "{ctx}/Other.cf", "--target", "first", "{ctx}"),
+    ("build", "--layers=false", "-f", "{ctx}/missing", "{ctx}"),
+    ("build", "--layers=false", "-t", "UPPER", "{ctx}"),
+])
+def test_remote_cli_build(pair, tmp_path, args):
+    for name, data in (("Containerfile", CONTAINERFILE), ("hello.txt", b"hi\n"), ("Other.cf", SECOND)):
+        (tmp_path / name).write_bytes(data)
+    args = [a.format(ctx=tmp_path) for a in args]
+    results = []
+    for server in (pair.ref, pair.proxy):
+        code, out, err = remote(server.url, *args)
+        results.append((code, re.sub(r"[0-9a-f]{64}|\b[0-9a-f]{11,12}\b", "<ID>", out),
+                        re.sub(r"/[^ \"]*/build\b", "<CTX>", re.sub(r"[0-9a-f]{64}|\b[0-9a-f]{11,12}\b", "<ID>", err))))
+    assert results[1] == results[0]
+
+
+def test_build_leaves_no_temp_dirs(pair):
+    """The unpacked context goes on success, on failure and on bad input."""
+    import glob
+    import os
+    import tempfile
+
+    def dirs():
+        return set(glob.glob(os.path.join(tempfile.gettempdir(), "podproxy-build-*")))
+
+    before = dirs()
+    for query, body in (("?t=localhost/built/tmp:1", CONTEXT), ("?buildargs=bad", CONTEXT), ("", b"junk"),
+                        ("", context_tar({"Containerfile": b"FROM localhost/podproxy/nope:1\n"}))):
+        assert pair.proxy.http.request("POST", V + "/build" + query, body=body).status in (200, 400, 500)
+    assert dirs() == before
