@@ -233,8 +233,14 @@ def start_podproxy(store: Store, *extra, workers=1, threads=8, env=None, headers
     return server
 
 
-def start_reference(store: Store) -> Server:
-    """podman's own API service on the same store: the oracle."""
+def start_reference(store: Store, tcp: bool = False) -> Server:
+    """podman's own API service on the same store: the oracle (on a unix
+    socket, or with ``tcp`` on a loopback port, ``.port`` set)."""
+    if tcp:
+        port = free_port()
+        server = Server(store.argv("system", "service", "--time=0", "tcp://127.0.0.1:%d" % port), HTTP(port=port))
+        server.port, server.url = port, "tcp://127.0.0.1:%d" % port
+        return server
     sock = os.path.join(store.path, "ref.sock")
     argv = store.argv("system", "service", "--time=0", "unix://" + sock)
     server = Server(argv, HTTP(unix=sock))
