@@ -539,17 +539,8 @@ class Stream:
             return
         self._closed = True
         try:
-            if self._proc.process.is_alive()[0]:
-                kill_group(self._proc.pid)
-            self._proc.wait()
-        except Exception:  # already reaped, or sh raised for the signal
-            pass
+            stop_run(self, lambda: os.close(self._fd))
         finally:
-            os.close(self._fd)
-            if self.exit_code is None:  # not read to the end: killed, or the reader gave up
-                self.exit_code = self._proc.process.exit_code
-                if self.exit_code is not None:
-                    self._runner.notify(self.args, self.exit_code, time.monotonic() - self._start)
             for cleanup in self.cleanups:
                 cleanup()
 
@@ -633,14 +624,25 @@ class Progress:
         if self._closed:
             return
         self._closed = True
-        try:
-            if self._proc.process.is_alive()[0]:
-                kill_group(self._proc.pid)
-            self._proc.wait()
-        except Exception:
-            pass
-        finally:
-            self._file.close()
+        stop_run(self, self._file.close)
+
+
+def stop_run(run, release) -> None:
+    """``close()`` of a ``Stream`` or ``Progress``: kill podman's process
+    group if it still runs, reap it, ``release()`` our end of the pipe, and
+    report an exit that was not read to the end (killed, or the reader gave up)."""
+    try:
+        if run._proc.process.is_alive()[0]:
+            kill_group(run._proc.pid)
+        run._proc.wait()
+    except Exception:  # already reaped, or sh raised for the signal
+        pass
+    finally:
+        release()
+        if run.exit_code is None:
+            run.exit_code = run._proc.process.exit_code
+            if run.exit_code is not None:
+                run._runner.notify(run.args, run.exit_code, time.monotonic() - run._start)
 
 
 def _grow_pipe(fd: int) -> None:
