@@ -66,7 +66,7 @@ def test_history_by_id(pair):
 # one gorilla/schema decodes depends on Go's map order), so no fixed answer
 # can be compared.
 @pytest.mark.parametrize("query", ["", "?diffType=all", "?diffType=image", "?diffType=container",
-                                   "?diffType=bad", "?diffType="])
+                                   "?diffType=bad", "?diffType=", "?DIFFTYPE=image"])
 @pytest.mark.parametrize("name", ["localhost%2Fpodproxy%2Fbase:1", "podproxy-used", "nope", "UPPER"])
 def test_changes(pair, name, query):
     pair.same("GET", "%s/images/%s/changes%s" % (V, name, query), ids=[pair.store.container_id])
