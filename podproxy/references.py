@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import re
 
+from .engine.reference import parse_error
+
 # containers/image's alltransports (as built into podman 4.3.1)
 TRANSPORTS = ("containers-storage", "dir", "docker", "docker-archive", "docker-daemon", "oci", "oci-archive",
               "sif", "tarball")
 
-_ALNUM = r"[a-z0-9]+"
-_SEPARATOR = r"(?:[._]|__|[-]*)"
-_COMPONENT = _ALNUM + r"(?:" + _SEPARATOR + _ALNUM + r")*"
-_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = _DOMAIN_COMPONENT + r"(?:\." + _DOMAIN_COMPONENT + r")*(?::[0-9]+)?"
-_TAG = r"[\w][\w.-]{0,127}"
-_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-REFERENCE = re.compile(r"(?:%s/)?%s(?:/%s)*(?::%s)?(?:@%s)?\Z" % (_DOMAIN, _COMPONENT, _COMPONENT, _TAG, _DIGEST))
 _ID = re.compile(r"[a-f0-9]{64}\Z")
 _STORAGE_ID_SUFFIX = re.compile(r"(.*)@([a-f0-9]{64})\Z")
 
 
-def _parse_error(name: str) -> str | None:
+def _transports_error(name: str) -> str | None:
     """alltransports.ParseImageName's error for ``name``, or None."""
     transport, sep, rest = name.partition(":")
     if not sep:
@@ -39,7 +33,7 @@ def _parse_error(name: str) -> str | None:
 
 def transport_of(name: str) -> str | None:
     """The transport ``name`` parses with, None for a plain reference."""
-    if _parse_error(name) is None:
+    if _transports_error(name) is None:
         return name.partition(":")[0]
     return None
 
@@ -67,9 +61,7 @@ def is_storage_name(name: str) -> bool:
         name = m.group(1)
         if not name:
             return True
-    if not name or len(name.partition("@")[0].rpartition(":")[0] or name) > 255:
-        return False
-    return bool(REFERENCE.match(name)) and not _ID.match(name.rpartition("/")[2].partition(":")[0])
+    return parse_error(name) is None and not _ID.match(name.rpartition("/")[2].partition(":")[0])
 
 
 def storage_reference_error(name: str) -> tuple[str, str] | None:
@@ -82,7 +74,7 @@ def storage_reference_error(name: str) -> tuple[str, str] | None:
         return message, message
     if is_storage_name(name):
         return None
-    cause = _parse_error(name)
+    cause = _transports_error(name)
     return 'reference "%s" must be a storage reference: %s' % (name, cause), cause
 
 
