@@ -3,9 +3,8 @@ typed errors from exit codes.
 
 * ``run`` runs a command to completion (stdin optionally fed from an iterable
   of byte chunks) and returns a ``Completed``; exit codes not in ``ok`` raise
-  a ``PodmanError`` (``execute`` + ``judge``). Small commands without input
-  take a cheaper path (``subprocess``, see ``_small``); streams and fed
-  commands go through ``sh``.
+  a ``PodmanError`` (``execute`` + ``judge``). Every podman process, small
+  or streamed, is started by ``Runner._start`` through ``sh``.
 * ``stream`` starts a command whose stdout is an ``os.pipe`` that we read
   ourselves, so that a slow client slows podman down (back pressure) instead
   of the output piling up in memory; closing the stream kills podman's whole
@@ -27,7 +26,6 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -136,6 +134,7 @@ def _die_with_parent() -> None:
 
 
 _SETPRIV: list | None = None
+_DEVNULL = open(os.devnull, "rb")  # stdin of commands without input
 
 
 def _pdeathsig_prefix() -> list:
@@ -257,10 +256,31 @@ class Runner:
         return self._resolved
 
     def _cmd(self):
+        """``sh``'s command for podman with the global options, behind
+        ``setpriv --pdeathsig TERM`` where util-linux has it."""
         if self._command is None:
             with self._lock:
-                self._command = sh.Command(self._path()).bake(*self.global_options)
+                prefix = _pdeathsig_prefix()
+                if prefix:
+                    self._command = sh.Command(prefix[0]).bake(*prefix[1:], self._path(), *self.global_options)
+                else:
+                    self._command = sh.Command(self._path()).bake(*self.global_options)
         return self._command
+
+    def _start(self, args: Sequence[str], env: dict | None = None, **io):
+        """Start ``podman <args>`` through ``sh``: the one place that says
+        how (its own process group, no tty, our exit code handling, the
+        parent-death signal); ``io`` gives sh's ``_in``/``_out``/``_err``."""
+        kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _ok_code=_ALL_CODES,
+                      _new_group=True, **io)
+        if not _pdeathsig_prefix():
+            kwargs["_preexec_fn"] = _die_with_parent
+        if env is not None:
+            kwargs["_env"] = env
+        try:
+            return self._cmd()(*args, **kwargs)
+        except OSError as e:
+            raise Unavailable("cannot run podman: %s" % e, 127) from None
 
     @staticmethod
     def check_args(args: Sequence[str]) -> None:
@@ -323,56 +343,35 @@ class Runner:
 
     def _small(self, args: Sequence[str], timeout: float | None, env: dict | None = None):
         """A command without input whose output fits in memory (lookups,
-        inspect, list, rm...): ``subprocess`` (vfork + exec, no thread; the
-        timeout is ``communicate``'s). sh forks the whole Python worker,
-        runs Python in the child up to exec and starts three threads per
-        command: ~6 ms more per command, measured (see README, Performance).
-        The parent-death signal is set by ``setpriv`` (util-linux) exec'ing
-        podman, ~1 ms, instead of a Python ``preexec_fn`` (which would make
-        subprocess fork the worker too: ~9 ms)."""
-        argv = [*_pdeathsig_prefix(), self._path(), *self.global_options, *args]
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    start_new_session=True, env=env,
-                                    preexec_fn=None if _pdeathsig_prefix() else _die_with_parent)
-        except OSError as e:
-            raise Unavailable("cannot run podman: %s" % e, 127) from None
-        try:
-            out, err = proc.communicate(timeout=timeout or None)
-        except subprocess.TimeoutExpired:
-            kill_group(proc.pid)
-            proc.communicate()
-            raise Unavailable("podman %s timed out after %gs" % (args[0] if args else "", timeout), -9) from None
-        except BaseException:
-            kill_group(proc.pid, grace=0)
-            proc.wait()
-            raise
-        if proc.returncode == 127 and _pdeathsig_prefix() and not out and b"setpriv" in err:
-            raise Unavailable("cannot run podman: %s" % err.decode("utf-8", "replace").strip(), 127)
-        return proc.returncode, out, err
+        inspect, list, rm...): stdin is /dev/null, sh collects the output."""
+        return self._wait(self._start(args, env, _in=_DEVNULL), args, timeout)
 
     def _fed(self, args: Sequence[str], feed: "Feed", timeout: float | None, env: dict | None = None):
-        """A command fed from an iterable of chunks, through sh (its stdin
-        thread writes while we wait). No sh ``_timeout``: sh polls it from a
-        thread every 0.1 s and joins that thread at the end (~70 ms per
-        command); the runner's one watchdog thread enforces it instead."""
-        cmd = self._cmd()
-        extra = {} if env is None else {"_env": env}
-        try:
-            proc = cmd(*args, _return_cmd=True, _bg=True, _tty_out=False, _ok_code=_ALL_CODES, _bg_exc=False,
-                       _new_group=True, _in=feed, _in_bufsize=0, _preexec_fn=_die_with_parent, **extra)
-        except OSError as e:
-            raise Unavailable("cannot run podman: %s" % e, 127) from None
+        """A command fed from an iterable of chunks (sh's stdin thread
+        writes while we wait)."""
+        proc = self._start(args, env, _in=feed, _in_bufsize=0)
         feed.started(proc.pid)
+        return self._wait(proc, args, timeout)
+
+    def _wait(self, proc, args: Sequence[str], timeout: float | None):
+        """Wait for podman under the runner's one watchdog thread (not sh's
+        ``_timeout``: sh polls it from a thread every 0.1 s and joins that
+        thread at the end, ~70 ms per command)."""
         deadline = self._watchdog.watch(proc.pid, timeout) if timeout else None
         try:
             proc.wait()
+        except BaseException:
+            kill_group(proc.pid, grace=0)
+            raise
         finally:
             if deadline is not None:
                 self._watchdog.cancel(deadline)
         if deadline is not None and deadline.fired:
             raise Unavailable("podman %s timed out after %gs" % (args[0] if args else "", timeout), -9)
-        return proc.exit_code, proc.stdout or b"", proc.stderr
+        out, err = proc.stdout or b"", proc.stderr or b""
+        if proc.exit_code == 127 and _pdeathsig_prefix() and not out and b"setpriv" in err:
+            raise Unavailable("cannot run podman: %s" % err.decode("utf-8", "replace").strip(), 127)
+        return proc.exit_code, out, err
 
     def stream(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None,
                env: dict | None = None) -> "Stream":
@@ -456,24 +455,20 @@ class Stream:
         self._runner = runner
         self._start = time.monotonic()
         runner.check_args(args)
-        cmd = runner._cmd()
+        runner._path()  # podman missing: Unavailable before any pipe is made
         read_fd, write_fd = os.pipe()
         _grow_pipe(write_fd)
         self._fd = read_fd
-        kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _out=write_fd, _ok_code=_ALL_CODES,
-                      _new_group=True, _preexec_fn=_die_with_parent)
+        io = {"_out": write_fd}
         if stdin is not None:
-            kwargs["_in"] = stdin
-            kwargs["_in_bufsize"] = 0
-        if env is not None:
-            kwargs["_env"] = env
+            io.update(_in=stdin, _in_bufsize=0)
         runner.calls += 1
         try:
-            self._proc = cmd(*args, **kwargs)
-        except OSError as e:
+            self._proc = runner._start(args, env, **io)
+        except Unavailable:
             os.close(read_fd)
             runner.notify(args, 127, 0.0)
-            raise Unavailable("cannot run podman: %s" % e, 127) from None
+            raise
         finally:
             os.close(write_fd)  # the child holds its own copy
 
@@ -570,20 +565,19 @@ class Progress:
         runner.check_args(args)
         self._runner = runner
         self._start = time.monotonic()
-        cmd = runner._cmd()
+        runner._path()
         read_fd, write_fd = os.pipe()
         self._file = os.fdopen(read_fd, "rb", buffering=0)
-        kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _err=write_fd,
-                      _ok_code=_ALL_CODES, _new_group=True, _preexec_fn=_die_with_parent)
+        io = {"_err": write_fd}
         if merge_stdout:
-            kwargs["_out"] = write_fd
+            io["_out"] = write_fd
         runner.calls += 1
         try:
-            self._proc = cmd(*args, **kwargs)
-        except OSError as e:
+            self._proc = runner._start(args, **io)
+        except Unavailable:
             self._file.close()
             runner.notify(args, 127, 0.0)
-            raise Unavailable("cannot run podman: %s" % e, 127) from None
+            raise
         finally:
             os.close(write_fd)
 
