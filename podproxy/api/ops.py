@@ -1,10 +1,13 @@
 """Operations endpoints, outside podman's API: ``/healthz`` (the process
-answers), ``/readyz`` (podman answers ``podman version`` in time) and
+answers), ``/readyz`` (podman answers ``podman version`` in time, and the
+store and the temp dir have room to write) and
 ``/metrics`` (Prometheus). They are plain Flask routes, so they carry none
 of podman's API headers and a health probe never runs podman."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 
 from flask import Blueprint, Response, request
 
@@ -31,9 +34,37 @@ def healthz():
     return _json(200, {"status": "ok"})
 
 
+# Below this many free bytes where podman writes (the store, its run root,
+# the temp dir uploads and exports are staged in), writes fail half way:
+# podman answers "no space left on device" after it has started.
+MIN_FREE = 64 << 20
+
+
+def _full_places() -> list[str]:
+    """The places podman writes to that have less than MIN_FREE bytes."""
+    store = {}
+    try:
+        store = services().system.info(cached=True).get("store") or {}
+    except APIError:
+        pass
+    full = []
+    for path in (store.get("graphRoot"), store.get("runRoot"), tempfile.gettempdir()):
+        if not path:
+            continue
+        try:
+            st = os.statvfs(path)
+        except OSError:
+            continue
+        free = st.f_bavail * st.f_frsize
+        if free < MIN_FREE:
+            full.append("%s has %d bytes free" % (path, free))
+    return full
+
+
 @ops.route("/readyz", methods=["GET"])
 def readyz():
-    """Ready when ``podman version`` answers within ``--ready-timeout``."""
+    """Ready when ``podman version`` answers within ``--ready-timeout`` and
+    the store and temp dir are not (nearly) full."""
     settings = services().settings
     try:
         result = services().runner.run(["version", "--format", "json"], timeout=settings.ready_timeout)
@@ -43,6 +74,9 @@ def readyz():
         return _json(503, {"status": "unavailable", "reason": e.message})
     except ValueError as e:
         return _json(503, {"status": "unavailable", "reason": "podman version printed no JSON: %s" % e})
+    full = _full_places()
+    if full:
+        return _json(503, {"status": "unavailable", "reason": "no space left on device: " + "; ".join(full)})
     return _json(200, {"status": "ready", "podman": version})
 
 

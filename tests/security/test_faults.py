@@ -81,7 +81,8 @@ def test_disk_full_load_is_a_clear_500_and_leaves_nothing(tiny_store, tmp_path, 
     monkeypatch.setattr(tempfile, "tempdir", str(temp))  # podproxy's own temp dirs for podman too
     client = create_app({"TESTING": True}, settings=Settings(podman_option=list(tiny_store.options))).test_client()
 
-    r = client.post("/v4.3.1/libpod/images/load", data=data, content_type="application/x-tar")
+    with client.post("/v4.3.1/libpod/images/load", data=data, content_type="application/x-tar") as r:
+        r.get_data()  # closed: the transfer is over (metrics count it as ended)
 
     assert r.status_code == 500, r.data
     body = r.get_json()
@@ -90,5 +91,8 @@ def test_disk_full_load_is_a_clear_500_and_leaves_nothing(tiny_store, tmp_path, 
     assert tiny_store.image_ids() == before == {base}  # no half-loaded image
     assert list(temp.iterdir()) == []  # podman's staging removed
     assert leftovers() == files_before, leftovers() ^ files_before  # no partial layer left behind
+    ready = client.get("/readyz")  # 6 MB free in the store: not ready, and it says why
+    assert ready.status_code == 503 and "no space left on device" in ready.get_json()["reason"], ready.get_json()
+    assert tiny_store.path in ready.get_json()["reason"]
     # the store still works once there is room
     assert client.get("/v4.3.1/libpod/images/localhost/podproxy/small:1/exists").status_code == 204
