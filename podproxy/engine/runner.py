@@ -648,6 +648,23 @@ def _grow_pipe(fd: int) -> None:
         pass
 
 
+def _group_running(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs. A zombie does not
+    count: podman's own zombie stays until sh reaps it after we return, and
+    ``killpg(pgid, 0)`` would see it (and make every kill wait its grace)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry.name, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
 def kill_group(pid: int, grace: float = 1.0) -> None:
     """SIGTERM podman's process group, then SIGKILL what is left after
     ``grace`` seconds (podman cleans up its temp files on SIGTERM)."""
@@ -657,9 +674,7 @@ def kill_group(pid: int, grace: float = 1.0) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
+        if not _group_running(pid):
             return
         time.sleep(0.02)
     try:

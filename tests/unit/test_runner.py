@@ -157,3 +157,19 @@ def test_podman_dies_with_the_process_that_started_it(fake_podman, tmp_path, sta
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+def test_kill_group_does_not_wait_out_its_grace_for_a_zombie(fake_podman):
+    """podman dies at once on SIGTERM; its zombie (reaped later by sh) must
+    not make the kill wait the whole grace period."""
+    import time
+
+    from podproxy.engine.runner import kill_group
+
+    podman = fake_podman("while :; do printf x; sleep 0.01; done\n")
+    stream = Runner(podman).stream(["image", "save"])
+    assert stream.first()
+    start = time.monotonic()
+    kill_group(stream.pid, grace=5.0)
+    assert time.monotonic() - start < 0.5  # was 1-2 s: until sh reaped the zombie
+    stream.close()
