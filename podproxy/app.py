@@ -12,6 +12,7 @@ from werkzeug.routing import PathConverter
 
 from . import guard, metrics, observe
 from .api.ops import ops
+from .api.responses import form_get, services
 from .engine.cache import AnswerCache
 from .engine.images import ImageEngine
 from .engine.build import BuildEngine
@@ -93,9 +94,8 @@ def dispatch(**_ignored):
         resp.headers.remove("Content-Type")
         resp.headers["Location"] = cleaned + ("?" + raw_query if raw_query else "")
         return resp
-    services: Services = request_services()
     try:
-        route, params = services.router.match(path, request.method)
+        route, params = services().router.match(path, request.method)
     except NotFound:
         return _plain(404, "Not Found")
     except MethodNotAllowed:
@@ -106,23 +106,15 @@ def dispatch(**_ignored):
     g.query_pairs = parse_query(raw_query)
     g.request_uri = uri
     if route.query is not None:
-        from .api.responses import form_get
-
         params["query"] = route.query.decode(g.query_pairs, uri, form_get)
     return route.view(**params)
-
-
-def request_services() -> Services:
-    from flask import current_app
-
-    return current_app.extensions["podproxy"]
 
 
 def api_headers(resp: Response) -> Response:
     """handler_api.go / handler_rid.go: headers on every routed answer."""
     if g.get("api_route") is None:
         return resp
-    version = request_services().system.version_or_fallback()
+    version = services().system.version_or_fallback()
     resp.headers["Api-Version"] = "1.41"
     resp.headers["Libpod-Api-Version"] = version.get("APIVersion", "")
     resp.headers["Server"] = "Libpod/%s (linux)" % version.get("Version", "")

@@ -2,10 +2,9 @@
 helpers handlers share."""
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from .. import gojson
-from ..query import parse_query
 
 JSON = "application/json"
 TEXT = "text/plain; charset=us-ascii"
@@ -42,7 +41,7 @@ def form_get(key: str) -> str:
     from a form body first, then from the URL query; "" if absent."""
     if key in request.form:
         return request.form[key]
-    for k, v in parse_query(request.query_string.decode("latin-1")):
+    for k, v in g.query_pairs:  # parsed once by the dispatcher, as podman does
         if k == key:
             return v
     return ""
