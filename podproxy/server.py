@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as _gunicorn_wsgi
@@ -13,6 +14,21 @@ from .settings import Settings
 CONFIG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_conf.py")
 
 _active: Settings | None = None
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+OWNED_METRICS_ENV = "_PODPROXY_OWNED_METRICS_DIR"  # a temp dir of ours: removed at exit
+
+
+def metrics_dir() -> str:
+    """Prometheus' multiprocess directory: the one given, or a temp dir of
+    our own. The master calls this before it imports the app, since
+    ``prometheus_client`` decides at import whether it runs in
+    multiprocess mode."""
+    path = os.environ.get(METRICS_ENV)
+    if not path:
+        path = tempfile.mkdtemp(prefix="podproxy-metrics-")
+        os.environ[METRICS_ENV] = os.environ[OWNED_METRICS_ENV] = path
+    return path
 
 
 def active_settings() -> Settings:
@@ -59,8 +75,7 @@ class PodproxyServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        # imported here: the master must not load prometheus_client before
-        # the config's on_starting set PROMETHEUS_MULTIPROC_DIR
+        metrics_dir()  # before prometheus_client is imported
         from .app import create_app
 
         return create_app(settings=self.settings)

@@ -16,7 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEPLOY_CONF = os.path.join(ROOT, "deploy", "gunicorn.conf.py")
 GUNICORN_NAMES = ("bind", "workers", "worker_class", "threads", "timeout", "graceful_timeout", "keepalive",
                   "accesslog", "errorlog", "loglevel", "logger_class", "limit_request_line",
-                  "limit_request_fields", "limit_request_field_size", "on_starting", "child_exit", "on_exit")
+                  "limit_request_fields", "limit_request_field_size", "preload_app", "on_starting", "pre_fork",
+                  "child_exit", "on_exit")
 
 
 def test_config_file_follows_serves_settings(monkeypatch):
