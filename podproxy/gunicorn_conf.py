@@ -10,7 +10,8 @@ It ships inside the package so that a non-editable install has it.
 
 Why these values:
 
-* ``gthread`` workers: ``timeout`` is then a heartbeat of the worker process,
+* ``gthread`` workers (``podproxy.worker``: each accepts only its fair share of
+  keep-alive connections, so that one worker does not serve them all): ``timeout`` is then a heartbeat of the worker process,
   not a limit on one request, so an export or load of many minutes is not
   killed half way (a sync worker would kill it and splice a 500 into it).
 * ``graceful_timeout``: on SIGTERM, running requests (transfers) get that
@@ -45,7 +46,7 @@ settings = _server.active_settings()
 wsgi_app = "podproxy.wsgi:app"  # plain gunicorn; ``podproxy serve`` hands over its own app
 bind = list(settings.bind)
 workers = settings.workers
-worker_class = "gthread"
+worker_class = "podproxy.worker.BalancedThreadWorker"  # gthread, sharing connections fairly
 preload_app = True
 threads = settings.threads
 timeout = 30  # heartbeat, not a request limit, under gthread
@@ -105,6 +106,10 @@ def pre_fork(arbiter, worker):
 
 def child_exit(arbiter, worker):
     from prometheus_client import multiprocess
+
+    from podproxy.worker import TABLE
+
+    TABLE.clear(TABLE.slot(worker.age))  # no waiting for its heartbeat to go stale
 
     multiprocess.mark_process_dead(worker.pid)
 

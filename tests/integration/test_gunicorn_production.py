@@ -26,7 +26,7 @@ def test_config_file_follows_serves_settings(monkeypatch):
     conf = server.read_config()
     assert conf["bind"] == ["unix:/run/p.sock", "127.0.0.1:9"]
     assert (conf["workers"], conf["threads"], conf["graceful_timeout"]) == (3, 5, 42)
-    assert conf["worker_class"] == "gthread" and conf["loglevel"] == "debug"
+    assert conf["worker_class"] == "podproxy.worker.BalancedThreadWorker" and conf["loglevel"] == "debug"
     assert conf["limit_request_line"] > 0 and conf["limit_request_fields"] > 0
 
 
@@ -156,3 +156,47 @@ def test_request_line_and_header_limits(podproxy_server):
     many = http.request("GET", "/_ping", headers={"X-H%d" % i: "v" for i in range(150)})
     assert many.status == 431
     assert http.request("GET", "/_ping").status == 200
+
+
+def _connection_sockets(pid: int) -> int:
+    fd_dir = "/proc/%d/fd" % pid
+    count = 0
+    for fd in os.listdir(fd_dir):
+        try:
+            count += os.readlink(os.path.join(fd_dir, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
+def test_keepalive_connections_are_shared_among_workers(store):
+    """Connections made one after the other, each kept alive after its
+    first request, end up about evenly on the two workers (without the
+    fair-share rule one worker often took nearly all of them)."""
+    import http.client
+
+    srv = start_podproxy(store, workers=2, threads=16)
+    try:
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+        assert len(workers) == 2
+        for attempt in range(3):
+            before = [_connection_sockets(w) for w in workers]
+            conns = []
+            for _ in range(16):
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+                conn.request("GET", "/_ping")
+                reply = conn.getresponse()
+                reply.read()
+                assert reply.status == 200
+                conns.append(conn)
+            held = [_connection_sockets(w) - b for w, b in zip(workers, before)]
+            for conn in conns:
+                conn.close()
+            assert sum(held) == 16
+            assert max(held) - min(held) <= 4, "attempt %d: connections per worker %s" % (attempt, held)
+            deadline = time.monotonic() + 10
+            while [_connection_sockets(w) for w in workers] != before and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        srv.stop()
