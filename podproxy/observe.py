@@ -26,6 +26,7 @@ UNMATCHED = "unmatched"
 _METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
 _TRANSFER = re.compile(r"/libpod/images/(?:\{name\}/get|export|load|import)\Z")
 _current = threading.local()
+COUNT_STEP = 4 << 20  # bytes between updates of the byte counters
 
 
 def route_label(template: str) -> str:
@@ -47,8 +48,8 @@ class RequestRecord:
         self.request_id = environ.get("HTTP_X_REFERENCE_ID", "")
         self.route = UNMATCHED
         self.status = 0
-        self.bytes_in = 0
-        self.bytes_out = 0
+        self.bytes_in = self._counted_in = 0
+        self.bytes_out = self._counted_out = 0
         self.podman_exit: int | None = None  # the last failing podman's exit code, else 0; None: no podman
         self.podman_calls = 0
         self.complete = False  # the whole answer went out
@@ -63,14 +64,24 @@ class RequestRecord:
             metrics.TRANSFERS.inc()
 
     def read(self, n: int) -> None:
-        if n:
-            self.bytes_in += n
-            metrics.BYTES.labels("in").inc(n)
+        self.bytes_in += n
+        if self.bytes_in - self._counted_in >= COUNT_STEP:
+            self._count_bytes()
 
     def wrote(self, n: int) -> None:
-        if n:
-            self.bytes_out += n
-            metrics.BYTES.labels("out").inc(n)
+        self.bytes_out += n
+        if self.bytes_out - self._counted_out >= COUNT_STEP:
+            self._count_bytes()
+
+    def _count_bytes(self) -> None:
+        """Into the byte counters: every ``COUNT_STEP`` and at the end (a
+        metric update per chunk of a transfer cost more than the chunk)."""
+        if self.bytes_in > self._counted_in:
+            metrics.BYTES.labels("in").inc(self.bytes_in - self._counted_in)
+            self._counted_in = self.bytes_in
+        if self.bytes_out > self._counted_out:
+            metrics.BYTES.labels("out").inc(self.bytes_out - self._counted_out)
+            self._counted_out = self.bytes_out
 
     def fields(self) -> dict:
         return {
@@ -99,6 +110,7 @@ class RequestRecord:
             self.complete = True  # a server may stop iterating once Content-Length bytes went out
         if self.transfer:
             metrics.TRANSFERS.dec()
+        self._count_bytes()
         fields = self.fields()
         method = self.method if self.method in _METHODS else "other"
         metrics.REQUESTS.labels(method, self.route, str(self.status)).inc()
@@ -134,10 +146,11 @@ def podman_finished(subcommand: str, exit_code: int, seconds: float) -> None:
 
 
 class _CountingInput:
-    """``wsgi.input`` that counts what the app reads."""
+    """``wsgi.input`` that counts what the app reads (``raw``: the
+    server's own stream, for a reader that counts by itself)."""
 
     def __init__(self, stream, record: RequestRecord):
-        self._stream = stream
+        self._stream = self.raw = stream
         self._record = record
 
     def read(self, *args):

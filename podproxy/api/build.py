@@ -18,6 +18,7 @@ import tempfile
 from flask import Response, g, request
 
 from .. import gojson
+from ..engine import uploads
 from ..engine.build import BuildOptions
 from ..errors import APIError
 from ..query import Bool, Int, List, Query, Str
@@ -96,9 +97,7 @@ def _containerfiles(query, context: str) -> tuple[list[str], APIError | None]:
 def _unpack(workdir: str) -> str:
     """The request body -> ``workdir/tarBall`` -> ``workdir/build``."""
     tarball = os.path.join(workdir, "tarBall")
-    with open(tarball, "wb") as f:
-        for chunk in request_body(services().settings.max_body_size):
-            f.write(chunk)
+    uploads.save(request_body(services().settings.max_body_size), tarball)
     context = os.path.join(workdir, "build")
     os.mkdir(context, 0o700)
     try:

@@ -1,11 +1,12 @@
 """TransferEngine: the podman commands that move image data (save, load,
 import, commit, scp), with the same argv rules as ``ImageEngine``.
 
-Archives go through pipes, never through a file of ours: ``podman image
+Exports go through a pipe, never through a file of ours: ``podman image
 save`` writes to its stdout (our pipe, so the client's pace is podman's
-pace) and ``load``/``import`` read the request body from their stdin. Only
-the directory formats need a temp dir, which ``save_dir`` removes on every
-path once its tar stream ends or is closed.
+pace). The directory formats need a temp dir, which ``save_dir`` removes on
+every path once its tar stream ends or is closed. Uploads (``load``,
+``import``) are written to a file in the command's scratch dir, which
+podman would otherwise make itself from its stdin (see ``uploads``).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from . import uploads
 from .reference import parse_error, tag_error
 from .runner import CHUNK, Failure, PodmanError, Runner, Stream
 
@@ -77,9 +79,11 @@ class TransferEngine:
 
     @contextlib.contextmanager
     def _scratch(self):
+        """(podman's environment, the dir that holds its TMPDIR), removed
+        at the end."""
         workdir = self._workdir()
         try:
-            yield self._env(workdir)
+            yield self._env(workdir), workdir
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -119,10 +123,13 @@ class TransferEngine:
         return _removing(tar_stream(target), workdir)
 
     # -- import ---------------------------------------------------------
-    def load(self, body: Iterable[bytes]) -> list[str]:
-        """``podman image load`` from ``body``; the names it loaded."""
-        with self._scratch() as env:
-            out = self.runner.run(["image", "load"], stdin=body, timeout=0, env=env).text
+    def load(self, body: uploads.SocketBody | Iterable[bytes]) -> list[str]:
+        """``podman image load`` of ``body`` (saved first: see ``uploads``);
+        the names it loaded."""
+        with self._scratch() as (env, workdir):
+            archive = os.path.join(workdir, "upload")
+            uploads.save(body, archive)
+            out = self.runner.run(["image", "load", "--input=" + archive], timeout=0, env=env).text
         return [line[len("Loaded image: "):] for line in out.splitlines() if line.startswith("Loaded image: ")]
 
     def check_name(self, name: str) -> None:
@@ -131,7 +138,7 @@ class TransferEngine:
         if err is not None:
             raise BadReference(err)
 
-    def import_(self, body: Iterable[bytes], reference: str = "", message: str = "", changes=(),
+    def import_(self, body: uploads.SocketBody | Iterable[bytes], reference: str = "", message: str = "", changes=(),
                 os_: str = "", arch: str = "", variant: str = "") -> str:
         """``podman image import`` of a rootfs tar from ``body``; the new
         image's ``sha256:`` ID. A bad reference fails before anything is
@@ -145,11 +152,13 @@ class TransferEngine:
         for opt, value in (("--os=", os_), ("--arch=", arch), ("--variant=", variant)):
             if value:
                 args.append(opt + value)
-        args += ["--", "-"]
-        if reference:
-            args.append(reference)
-        with self._scratch() as env:
-            out = self.runner.run(args, stdin=body, timeout=0, env=env).text.strip()
+        with self._scratch() as (env, workdir):
+            archive = os.path.join(workdir, "upload")
+            uploads.save(body, archive)
+            args += ["--", archive]
+            if reference:
+                args.append(reference)
+            out = self.runner.run(args, timeout=0, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
     def commit(self, c: Commit) -> str:
@@ -166,7 +175,7 @@ class TransferEngine:
         args += ["--", c.container]
         if c.image:
             args.append(c.image)
-        with self._scratch() as env:
+        with self._scratch() as (env, _):
             out = self.runner.run(args, timeout=0, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
@@ -177,7 +186,7 @@ class TransferEngine:
         args = ["image", "scp"]
         if quiet:
             args.append("--quiet")
-        with self._scratch() as env:
+        with self._scratch() as (env, _):
             out = self.runner.run([*args, "--", source, destination], timeout=0, env=env).text.strip()
         if not out:
             raise Failure("image scp reported no image", 0)

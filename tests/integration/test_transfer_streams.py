@@ -6,6 +6,7 @@ streams, and nothing reaches storage."""
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -160,6 +161,62 @@ def test_content_length_upload_cut_short_imports_nothing(big_store, server):
     sock.recv(65536)
     sock.close()
     wait_until(lambda: not [c for c in processes(big_store.path) if " import" in c], timeout=5)
+    assert big_store.image_ids() == before
+
+
+
+def read_reply(sock, buf=b""):
+    """One HTTP/1.1 answer with a Content-Length: (status, body, what follows)."""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        assert data, "connection closed before an answer: %r" % buf[:200]
+        buf += data
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    length = int([line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:")][0])
+    while len(buf) < length:
+        buf += sock.recv(65536)
+    return int(head.split()[1]), buf[:length], buf[length:]
+
+
+def test_content_length_uploads_keep_the_connection_in_step(big_store, server):
+    """A load with a Content-Length is moved from the socket by the kernel,
+    past gunicorn's reader: gunicorn must still know where the body ends.
+    Two loads and a ping pipelined in one write on one connection get three
+    right answers, and the byte count of the access metrics is the bodies'."""
+    big_store.make_image("localhost/streams/ka:1", marker="keepalive")
+    data = big_store.podman("image", "save", "--format", "docker-archive", "localhost/streams/ka:1").stdout
+    big_store.podman("rmi", "localhost/streams/ka:1")
+    request = ("POST %s/images/load HTTP/1.1\r\nHost: d\r\nContent-Length: %d\r\n\r\n"
+               % (V, len(data))).encode() + data
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        sock.sendall(request + request + b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+        rest = b""
+        for _ in range(2):
+            status, body, rest = read_reply(sock, rest)
+            assert status == 200, body
+            assert json.loads(body) == {"Names": ["localhost/streams/ka:1"]}
+        status, body, rest = read_reply(sock, rest)
+        assert (status, body, rest) == (200, b"OK", b"")
+    finally:
+        sock.close()
+    assert leftovers(server) == []
+
+
+def test_content_length_upload_abandoned_starts_no_podman(big_store, server):
+    """The client hangs up half way through a load with a Content-Length:
+    podman never starts, the partial file is removed, nothing is loaded."""
+    big_store.make_image("localhost/streams/gone:1", marker="gone")
+    data = big_store.podman("image", "save", "--format", "docker-archive", "localhost/streams/gone:1").stdout
+    big_store.podman("rmi", "localhost/streams/gone:1")
+    before = big_store.image_ids()
+    sock = raw_request(server.port, V + "/images/load", "POST", ["Content-Length: %d" % len(data)])
+    sock.sendall(data[: len(data) // 2])
+    wait_until(lambda: leftovers(server) != [], timeout=5)  # the upload is being written
+    sock.close()
+    wait_until(lambda: leftovers(server) == [], timeout=5)
+    assert not loads(big_store)
     assert big_store.image_ids() == before
 
 
