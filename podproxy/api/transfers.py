@@ -161,9 +161,10 @@ def too_large(err: BodyTooLarge) -> Response:
 
 # -- export ------------------------------------------------------------------
 
-def _streamed(chunks, content_type: str, close) -> Response:
-    """200 with ``chunks``; ``close`` runs when the body ends, fails, or
-    the client goes away (gunicorn then closes the iterator)."""
+def _streamed(chunks, content_type: str, close, length: int | None = None) -> Response:
+    """200 with ``chunks`` (``length`` bytes, if known: a Content-Length
+    instead of chunked framing); ``close`` runs when the body ends, fails,
+    or the client goes away (gunicorn then closes the iterator)."""
 
     def body():
         try:
@@ -174,7 +175,10 @@ def _streamed(chunks, content_type: str, close) -> Response:
         finally:
             close()
 
-    return Response(body(), status=200, content_type=content_type)
+    resp = Response(body(), status=200, content_type=content_type)
+    if length is not None:
+        resp.content_length = length
+    return resp
 
 
 def image_not_found(name: str, err: PodmanError):
@@ -194,7 +198,7 @@ def export_image(name, query):
             chunks = transfers().save_dir(name, fmt, query["compress"], watch=client_socket())
         except PodmanError as e:
             return _save_failed(name, e)
-        return _streamed(chunks, TAR_TYPE, chunks.close)
+        return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
     if fmt not in ARCHIVE_FORMATS:
         try:  # podman looks the image up before it checks the format
             found = engine().exists(name)

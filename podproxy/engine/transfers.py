@@ -104,9 +104,9 @@ class TransferEngine:
         return stream
 
     def save_dir(self, name: str, format: str, compress: bool = False,
-                 watch: socket.socket | None = None) -> Iterator[bytes]:
+                 watch: socket.socket | None = None) -> "DirTar":
         """``podman image save --format oci-dir|docker-dir`` into a temp dir,
-        then that dir as a tar stream. Errors are raised before the first
+        then that dir as a tar stream of known length. Errors are raised before the first
         chunk is returned; the dir is removed when the stream ends or is
         closed, and at once on failure."""
         workdir = self._workdir()
@@ -120,7 +120,11 @@ class TransferEngine:
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        return _removing(tar_stream(target), workdir)
+        try:
+            return DirTar(target, remove=workdir)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
 
     # -- import ---------------------------------------------------------
     def load(self, body: uploads.SocketBody | Iterable[bytes]) -> list[str]:
@@ -237,13 +241,6 @@ def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
     return 400, "cannot use the user transfer function on the remote client: invalid argument"
 
 
-def _removing(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _entries(root: str, rel: str = "") -> Iterator[str]:
     """Paths below ``root`` in Go's ``filepath.Walk`` order (lexical,
     each directory followed by its contents)."""
@@ -255,12 +252,28 @@ def _entries(root: str, rel: str = "") -> Iterator[str]:
             yield from _entries(root, path)
 
 
-def tar_stream(root: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+def _padding(size: int) -> int:
+    return -size % tarfile.BLOCKSIZE
+
+
+class DirTar:
     """The contents of ``root`` as an uncompressed tar, produced as it is
     read (one chunk of one file in memory at a time), with the entries
-    podman's service writes (``blobs/``, ``blobs/sha256/...``, ``index.json``)."""
-    for rel in _entries(root):
-        full = os.path.join(root, rel)
+    podman's service writes (``blobs/``, ``blobs/sha256/...``,
+    ``index.json``). ``length`` is known before the first byte (the
+    answer's Content-Length: no chunk framing, and a client can tell how
+    far it is). ``root`` is removed when the stream ends or is closed."""
+
+    def __init__(self, root: str, remove: str | None = None, chunk_size: int = CHUNK):
+        self.root, self.remove, self.chunk_size = root, remove, chunk_size
+        self.members = [m for m in map(self._member, _entries(root)) if m is not None]
+        self.length = sum(len(header) + size + _padding(size) for header, _, size in self.members) + \
+            2 * tarfile.BLOCKSIZE
+        self._chunks = self._generate()
+
+    def _member(self, rel: str):
+        """(header, path of the contents or None, size) of one entry."""
+        full = os.path.join(self.root, rel)
         st = os.lstat(full)
         info = tarfile.TarInfo(rel)
         info.mode = stat.S_IMODE(st.st_mode)
@@ -272,17 +285,33 @@ def tar_stream(root: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
         elif stat.S_ISREG(st.st_mode):
             info.size = st.st_size
         else:
-            continue
-        yield info.tobuf(format=tarfile.PAX_FORMAT)
-        if info.type == tarfile.REGTYPE:
+            return None
+        return info.tobuf(format=tarfile.PAX_FORMAT), full if info.type == tarfile.REGTYPE else None, info.size
+
+    def _generate(self) -> Iterator[bytes]:
+        for header, path, size in self.members:
+            yield header
+            if path is None:
+                continue
             sent = 0
-            with open(full, "rb") as f:
-                while sent < info.size:
-                    data = f.read(min(chunk_size, info.size - sent))
+            with open(path, "rb") as f:
+                while sent < size:
+                    data = f.read(min(self.chunk_size, size - sent))
                     if not data:
-                        raise OSError("%s shrank while it was being sent" % rel)
+                        raise OSError("%s shrank while it was being sent" % path)
                     sent += len(data)
                     yield data
-            if info.size % tarfile.BLOCKSIZE:
-                yield tarfile.NUL * (tarfile.BLOCKSIZE - info.size % tarfile.BLOCKSIZE)
-    yield tarfile.NUL * (tarfile.BLOCKSIZE * 2)
+            if _padding(size):
+                yield tarfile.NUL * _padding(size)
+        yield tarfile.NUL * (tarfile.BLOCKSIZE * 2)
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._chunks
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._chunks.close()
+        if self.remove:
+            shutil.rmtree(self.remove, ignore_errors=True)

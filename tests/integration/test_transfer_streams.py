@@ -6,11 +6,13 @@ streams, and nothing reaches storage."""
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import shutil
 import socket
 import stat
+import tarfile
 import tempfile
 import textwrap
 import time
@@ -99,6 +101,25 @@ def test_export_streams_to_the_end(big_store, server):
     conn.close()
     assert not saves(big_store) and leftovers(server) == []
 
+
+
+@pytest.mark.parametrize("fmt", ["oci-dir", "docker-dir"])
+def test_directory_formats_announce_their_length(big_store, server, fmt):
+    """A directory export is a tar made on the fly whose length is known
+    once podman is done: the Content-Length must be exactly the bytes sent
+    (gunicorn would silently cut a longer body short), and the tar whole."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    conn.request("GET", V + "/images/%s/get?format=%s" % (BIG, fmt))
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    assert resp.status == 200 and resp.getheader("Transfer-Encoding") is None
+    assert int(resp.getheader("Content-Length")) == len(data)
+    assert data.endswith(b"\0" * 1024)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        sizes = {m.name: m.size for m in tar.getmembers()}
+    assert sum(sizes.values()) > SIZE, sizes  # the layer is in it
+    wait_until(lambda: leftovers(server) == [], timeout=5)
 
 def chunked_upload(port, target, chunks, close_early=False):
     sock = raw_request(port, target, "POST", ["Transfer-Encoding: chunked"])
