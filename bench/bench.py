@@ -320,6 +320,7 @@ class _RandomFile:
 
 
 def export_once(server: Server, fmt: str) -> dict:
+    os.sync()  # the previous transfer's dirty pages are not this one's disk writes
     status, size, ttfb, total = Client(server).request("GET", V + "/images/%s/get?format=%s" % (BIG, fmt))
     if status != 200:
         raise RuntimeError("export %s: HTTP %d" % (fmt, status))
@@ -328,6 +329,7 @@ def export_once(server: Server, fmt: str) -> dict:
 
 def load_once(server: Server, store: Store, archive: str) -> dict:
     store.podman("rmi", "--force", BIG, check=False)  # a real load every time
+    os.sync()
     size = os.path.getsize(archive)
     with open(archive, "rb") as f:
         status, _, ttfb, total = Client(server).request(
