@@ -1,8 +1,8 @@
 """Running podman through ``sh``: argv lists only, streams both ways, and
 typed errors from exit codes.
 
-* ``run`` runs a command to completion (stdin optionally fed from an iterable
-  of byte chunks) and returns a ``Completed``; exit codes not in ``ok`` raise
+* ``run`` runs a command to completion (stdin is /dev/null: uploads reach
+  podman as files, see ``uploads``) and returns a ``Completed``; exit codes not in ``ok`` raise
   a ``PodmanError`` (``execute`` + ``judge``). Every podman process, small
   or streamed, is started by ``Runner._start`` through ``sh``.
 * ``stream`` starts a command whose stdout is an ``os.pipe`` that we read
@@ -300,14 +300,13 @@ class Runner:
         args: Sequence[str],
         *,
         ok: Iterable[int] = (0,),
-        stdin: Iterable[bytes] | None = None,
         timeout: float | None = None,
         env: dict | None = None,
     ) -> Completed:
         """Run ``podman <global options> <args>`` to the end; an exit code
         not in ``ok`` raises the typed error. ``env`` replaces podman's
         environment (e.g. a TMPDIR of its own)."""
-        return self.judge(self.execute(args, stdin=stdin, timeout=timeout, env=env), ok)
+        return self.judge(self.execute(args, timeout=timeout, env=env), ok)
 
     @staticmethod
     def judge(result: Completed, ok: Iterable[int] = (0,)) -> Completed:
@@ -315,8 +314,7 @@ class Runner:
             raise error_for(result.exit_code, result.stderr)
         return result
 
-    def execute(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None,
-                timeout: float | None = None, env: dict | None = None) -> Completed:
+    def execute(self, args: Sequence[str], *, timeout: float | None = None, env: dict | None = None) -> Completed:
         """Run podman to the end and return what it did, whatever its exit
         code (``Unavailable`` if it could not run or timed out)."""
         self.check_args(args)
@@ -324,20 +322,13 @@ class Runner:
         self._path()  # podman missing: nothing ran, nothing to tell the observers
         start = time.monotonic()
         self.calls += 1
-        feed = None
         try:
-            if stdin is None:
-                code, out, err = self._small(args, timeout, env)
-            else:
-                feed = Feed(stdin)
-                code, out, err = self._fed(args, feed, timeout, env)
+            code, out, err = self._small(args, timeout, env)
         except Unavailable as e:
             self.notify(args, e.exit_code, time.monotonic() - start)
             raise
         result = Completed(list(args), code, out, _decode(err))
         self.notify(args, code, time.monotonic() - start)
-        if feed is not None and feed.error is not None:
-            raise feed.error  # the input failed: podman was killed, its exit means nothing
         log.debug("podman %s -> %d in %.1f ms", " ".join(args), code, (time.monotonic() - start) * 1000)
         return result
 
@@ -345,13 +336,6 @@ class Runner:
         """A command without input whose output fits in memory (lookups,
         inspect, list, rm...): stdin is /dev/null, sh collects the output."""
         return self._wait(self._start(args, env, _in=_DEVNULL), args, timeout)
-
-    def _fed(self, args: Sequence[str], feed: "Feed", timeout: float | None, env: dict | None = None):
-        """A command fed from an iterable of chunks (sh's stdin thread
-        writes while we wait)."""
-        proc = self._start(args, env, _in=feed, _in_bufsize=0)
-        feed.started(proc.pid)
-        return self._wait(proc, args, timeout)
 
     def _wait(self, proc, args: Sequence[str], timeout: float | None):
         """Wait for podman under the runner's one watchdog thread (not sh's
@@ -373,48 +357,14 @@ class Runner:
             raise Unavailable("cannot run podman: %s" % err.decode("utf-8", "replace").strip(), 127)
         return proc.exit_code, out, err
 
-    def stream(self, args: Sequence[str], *, stdin: Iterable[bytes] | None = None,
-               env: dict | None = None) -> "Stream":
+    def stream(self, args: Sequence[str], *, env: dict | None = None) -> "Stream":
         """Start ``podman <args>`` with its stdout as a byte stream."""
-        return Stream(self, list(args), stdin, env)
+        return Stream(self, list(args), env)
 
     def progress(self, args: Sequence[str], merge_stdout: bool = False) -> "Progress":
         """Start ``podman <args>`` with its stderr (progress) as lines
         (and its stdout too with ``merge_stdout``)."""
         return Progress(self, list(args), merge_stdout)
-
-
-class Feed:
-    """An iterable of byte chunks (a request body) as podman's stdin.
-
-    If reading the input fails (the client went away, the body is over the
-    size limit), podman must not act on a cut-off input: its process group
-    is killed and the error is kept for ``Runner.run`` to raise instead of
-    podman's exit status.
-    """
-
-    def __init__(self, chunks: Iterable[bytes]):
-        self._chunks = chunks
-        self.error: BaseException | None = None
-        self._pid: int | None = None
-        self._started = threading.Event()
-
-    def started(self, pid: int) -> None:
-        self._pid = pid
-        self._started.set()
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            for chunk in self._chunks:
-                if chunk:
-                    yield chunk
-        except GeneratorExit:  # podman stopped reading (it exited)
-            raise
-        except Exception as e:
-            self.error = e
-            self._started.wait(10)
-            if self._pid is not None:
-                kill_group(self._pid)
 
 
 class ClientGone(APIError):
@@ -446,7 +396,7 @@ class Stream:
     safe to call more than once.
     """
 
-    def __init__(self, runner: Runner, args: list, stdin, env: dict | None = None):
+    def __init__(self, runner: Runner, args: list, env: dict | None = None):
         self.args = args
         self.cleanups: list = []  # called once podman is gone (temp dirs to remove)
         self._first: bytes | None = None
@@ -459,9 +409,7 @@ class Stream:
         read_fd, write_fd = os.pipe()
         _grow_pipe(write_fd)
         self._fd = read_fd
-        io = {"_out": write_fd}
-        if stdin is not None:
-            io.update(_in=stdin, _in_bufsize=0)
+        io = {"_out": write_fd, "_in": _DEVNULL}
         runner.calls += 1
         try:
             self._proc = runner._start(args, env, **io)
