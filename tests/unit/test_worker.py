@@ -25,3 +25,27 @@ def test_table_sees_only_other_live_workers():
 def test_slots_follow_the_workers_age():
     table = ConnectionTable(slots=8)
     assert [table.slot(age) for age in (1, 2, 9)] == [1, 2, 1]
+
+
+def test_a_thread_lingers_only_for_a_request_that_is_there():
+    import io
+    import socket
+    import time
+    from types import SimpleNamespace
+
+    from podproxy.worker import _readable
+
+    server, client = socket.socketpair()
+    try:
+        conn = SimpleNamespace(sock=server, parser=SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO())))
+        start = time.monotonic()
+        assert not _readable(conn, 0.05)  # nothing sent: back to the poller after the linger
+        assert time.monotonic() - start >= 0.04
+        conn.parser.unreader.buf.write(b"GET / HTTP/1.1\r\n")  # pipelined, already read by gunicorn
+        assert _readable(conn, 0)
+        conn.parser.unreader.buf = io.BytesIO()
+        client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        assert _readable(conn, 0.05)
+    finally:
+        server.close()
+        client.close()
