@@ -71,7 +71,9 @@ def _readable(conn, timeout: float) -> bool:
     if conn.parser.unreader.buf.getvalue():  # pipelined: already read
         return True
     try:
-        return bool(select.select([conn.sock], [], [], timeout)[0])
+        poller = select.poll()  # not select(): descriptors above 1023 are fine
+        poller.register(conn.sock, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
     except (OSError, ValueError):
         return False
 
