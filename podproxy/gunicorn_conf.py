@@ -38,6 +38,7 @@ import gc
 import os
 import shutil
 import signal
+import time
 
 from podproxy import server as _server
 
@@ -91,7 +92,19 @@ def _second_term_is_quick(arbiter):
     arbiter.signal = on_signal  # init_signals() runs after on_starting and installs this
 
 
+def _sweep_scratch(wait: float = 0.0):
+    """Scratch dirs of dead workers (``engine.transfers.sweep_scratch``);
+    with ``wait``, again until none is left (their podman children get
+    SIGTERM when the worker dies, and may still write for a moment)."""
+    from podproxy.engine.transfers import sweep_scratch
+
+    deadline = time.monotonic() + wait
+    while sweep_scratch() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def on_starting(arbiter):
+    _sweep_scratch()  # left by a server that was killed
     _server.own_server_header()
     _prepare_metrics_dir(arbiter)
     _second_term_is_quick(arbiter)
@@ -110,11 +123,30 @@ def child_exit(arbiter, worker):
     from podproxy.worker import TABLE
 
     TABLE.clear(TABLE.slot(worker.age))  # no waiting for its heartbeat to go stale
+    _sweep_scratch()  # a worker killed half way through a transfer leaves its own
 
     multiprocess.mark_process_dead(worker.pid)
 
 
+def _reap_workers(timeout: float) -> None:
+    """Wait for the workers to be gone: gunicorn's last reap can come before
+    a worker it has just sent SIGKILL (end of the graceful timeout, or a
+    second SIGTERM) is dead, and a live worker's scratch dirs are its own."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+
 def on_exit(arbiter):
+    _reap_workers(5.0)
+    _sweep_scratch(wait=3.0)
     path = os.environ.get(_server.OWNED_METRICS_ENV)
     if path and path == os.environ.get(_METRICS_ENV):
         shutil.rmtree(path, ignore_errors=True)

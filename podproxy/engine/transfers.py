@@ -59,6 +59,49 @@ class Commit:
     squash: bool = False
 
 
+SCRATCH_PREFIX = "podproxy-"  # + the worker's pid + "-": see sweep_scratch
+_SCRATCH = re.compile(r"podproxy-(\d+)-[^/]+\Z")
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie does not (gunicorn's master does not
+    reap the workers it kills at the end of the graceful timeout before
+    ``on_exit``)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        return True  # cannot tell: keep its dirs
+
+
+def sweep_scratch(tmpdir: str | None = None, pids=None) -> int:
+    """Remove the scratch dirs of workers that are gone; how many were.
+
+    A worker killed in the middle of a transfer (SIGKILL at the end of the
+    graceful timeout) cannot remove its own, and podman's staging in one can
+    be as large as the image. ``pids``: those workers' dirs; by default
+    every dir whose worker is no longer running (never a live one, so
+    servers sharing a TMPDIR are safe from each other)."""
+    base = tmpdir or tempfile.gettempdir()
+    removed = 0
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return 0
+    for name in names:
+        m = _SCRATCH.match(name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        if (pids is not None and pid not in pids) or (pids is None and _running(pid)):
+            continue
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        removed += 1
+    return removed
+
+
 class TransferEngine:
     """Every command runs with a TMPDIR of its own (podman stages layers
     and archives there and leaves them behind when it is killed), removed
@@ -69,7 +112,7 @@ class TransferEngine:
         self.tmpdir = tmpdir  # where the per-command dirs go; None = $TMPDIR
 
     def _workdir(self) -> str:
-        return tempfile.mkdtemp(prefix="podproxy-", dir=self.tmpdir)
+        return tempfile.mkdtemp(prefix="%s%d-" % (SCRATCH_PREFIX, os.getpid()), dir=self.tmpdir)
 
     @staticmethod
     def _env(workdir: str) -> dict:

@@ -70,8 +70,11 @@ def test_sigterm_lets_a_running_export_finish(big_store):
         server.stop()
 
 
-def _stall_then_stop(big_store, graceful, second_term):
-    server = start_podproxy(big_store, "--graceful-timeout", str(graceful), workers=1)
+def _stall_then_stop(big_store, graceful, second_term, tmp_path):
+    """The worker is killed in the middle of the export: its scratch dir
+    (podman's staging, ~200 MB here) is removed by the master all the same."""
+    server = start_podproxy(big_store, "--graceful-timeout", str(graceful), workers=1,
+                            env={"TMPDIR": str(tmp_path)})
     try:
         conn, resp = open_export(server)
         resp.read(1 << 20)  # then stop reading: the export cannot finish
@@ -88,16 +91,17 @@ def _stall_then_stop(big_store, graceful, second_term):
             raise http.client.IncompleteRead(b"")  # the body ended cleanly: it must not
         conn.close()
         assert podman_gone(big_store), processes(big_store.path)
+        assert [n for n in os.listdir(tmp_path) if not n.startswith("podproxy-metrics")] == []
         return took
     finally:
         server.stop()
 
 
-def test_graceful_timeout_ends_a_stalled_export(big_store):
-    took = _stall_then_stop(big_store, graceful=3, second_term=False)
+def test_graceful_timeout_ends_a_stalled_export(big_store, tmp_path):
+    took = _stall_then_stop(big_store, graceful=3, second_term=False, tmp_path=tmp_path)
     assert 2.5 < took < 12, took
 
 
-def test_second_sigterm_ends_it_at_once(big_store):
-    took = _stall_then_stop(big_store, graceful=120, second_term=True)
+def test_second_sigterm_ends_it_at_once(big_store, tmp_path):
+    took = _stall_then_stop(big_store, graceful=120, second_term=True, tmp_path=tmp_path)
     assert took < 12, took  # far from the 120 s graceful timeout
