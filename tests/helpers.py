@@ -3,6 +3,7 @@
 (podproxy under gunicorn, podman's own service) on that store."""
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
@@ -96,12 +97,22 @@ class Store:
 
     def destroy(self):
         """Unmount what podman mounted below the store, then delete it.
-        (Not ``podman system reset``: that also deletes the host's networks.)"""
-        with open("/proc/mounts") as f:
-            mounts = [line.split()[1] for line in f if line.split()[1].startswith(self.path)]
-        for mount in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", mount], capture_output=True)
-        shutil.rmtree(self.path, ignore_errors=True)
+        (Not ``podman system reset``: that also deletes the host's networks.)
+        A podman a stopped server left to die of its parent-death signal
+        can still mount the store's overlay dir while it shuts down: wait
+        for those first, and check that nothing came back."""
+        deadline = time.monotonic() + 15
+        while processes(self.path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for _ in range(5):
+            with open("/proc/mounts") as f:
+                mounts = [line.split()[1] for line in f if line.split()[1].startswith(self.path)]
+            for mount in sorted(mounts, key=len, reverse=True):
+                subprocess.run(["umount", "-l", mount], capture_output=True)
+            shutil.rmtree(self.path, ignore_errors=True)
+            if not os.path.exists(self.path):
+                return
+            time.sleep(0.2)
 
 
 @dataclass
@@ -183,12 +194,22 @@ class HTTP:
         raise RuntimeError("server did not become ready: %s" % last)
 
 
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 class Server:
     """A background process serving HTTP; stopped (with its process group)
     by ``stop``."""
 
     def __init__(self, argv, http: HTTP, env=None, log_path=None, ready=("/_ping", (200,))):
-        self.log_path = log_path or tempfile.mktemp(prefix="podproxy-server-", suffix=".log")
+        if log_path is None:
+            log_path = tempfile.mktemp(prefix="podproxy-server-", suffix=".log")
+            atexit.register(_remove, log_path)  # kept to the end: tests read it after stop()
+        self.log_path = log_path
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
