@@ -10,10 +10,11 @@ It ships inside the package so that a non-editable install has it.
 
 Why these values:
 
-* ``gthread`` workers (``podproxy.worker``: each accepts only its fair share of
-  keep-alive connections, so that one worker does not serve them all): ``timeout`` is then a heartbeat of the worker process,
-  not a limit on one request, so an export or load of many minutes is not
-  killed half way (a sync worker would kill it and splice a 500 into it).
+* ``gthread`` workers (``podproxy.worker``: each accepts only its fair share
+  of keep-alive connections, so that one worker does not serve them all):
+  ``timeout`` is then a heartbeat of the worker process, not a limit on one
+  request, so an export or load of many minutes is not killed half way (a
+  sync worker would kill it and splice a 500 into it).
 * ``graceful_timeout``: on SIGTERM, running requests (transfers) get that
   long; then the master kills the workers. A second SIGTERM does not wait
   (``_second_term_is_quick``). podman children get SIGTERM when their worker
@@ -93,13 +94,13 @@ def _second_term_is_quick(arbiter):
 
 
 def _sweep_scratch(wait: float = 0.0):
-    """Scratch dirs of dead workers (``engine.transfers.sweep_scratch``);
-    with ``wait``, again until none is left (their podman children get
-    SIGTERM when the worker dies, and may still write for a moment)."""
-    from podproxy.engine.transfers import sweep_scratch
+    """Temp dirs of dead workers (``podproxy.scratch``); with ``wait``,
+    again until none is left (their podman children get SIGTERM when the
+    worker dies, and may still write for a moment)."""
+    from podproxy import scratch
 
     deadline = time.monotonic() + wait
-    while sweep_scratch() and time.monotonic() < deadline:
+    while scratch.sweep() and time.monotonic() < deadline:
         time.sleep(0.1)
 
 

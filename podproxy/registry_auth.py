@@ -12,8 +12,8 @@ import binascii
 import json
 import os
 import shutil
-import tempfile
 
+from . import scratch
 from .errors import APIError
 
 AUTH = "X-Registry-Auth"
@@ -64,7 +64,7 @@ class RegistryAuth:
         self.path: str | None = None
         self._dir: str | None = None
         if auths:
-            self._dir = tempfile.mkdtemp(prefix="podproxy-auth-")
+            self._dir = scratch.mkdtemp("auth")
             self.path = os.path.join(self._dir, "auth.json")
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import tempfile
 
 from flask import Response, g, request
 
-from .. import gojson
+from .. import gojson, scratch
 from ..engine import uploads
 from ..engine.build import BuildOptions
 from ..errors import APIError
@@ -137,7 +136,7 @@ def build():
     if content_type is not None and content_type not in TAR_TYPES:
         raise bad_request("Content-Type", content_type,
                           'Content-Type: %s is not supported. Should be "application/x-tar"' % content_type)
-    workdir = tempfile.mkdtemp(prefix="podproxy-build-")
+    workdir = scratch.mkdtemp("build")
     auth = None
     try:
         context = _unpack(workdir)

@@ -2,8 +2,8 @@
 typed errors from exit codes.
 
 * ``run`` runs a command to completion (stdin is /dev/null: uploads reach
-  podman as files, see ``uploads``) and returns a ``Completed``; exit codes not in ``ok`` raise
-  a ``PodmanError`` (``execute`` + ``judge``). Every podman process, small
+  podman as files, see ``uploads``) and returns a ``Completed``; exit codes
+  not in ``ok`` raise a ``PodmanError`` (``execute`` + ``judge``). Every podman process, small
   or streamed, is started by ``Runner._start`` through ``sh``.
 * ``stream`` starts a command whose stdout is an ``os.pipe`` that we read
   ourselves, so that a slow client slows podman down (back pressure) instead
@@ -596,6 +596,13 @@ def _grow_pipe(fd: int) -> None:
         pass
 
 
+def stat_fields(pid) -> list:
+    """The fields of ``/proc/<pid>/stat`` after the command name (the state
+    first); OSError if the process is gone."""
+    with open("/proc/%s/stat" % pid, "rb") as f:
+        return f.read().rsplit(b")", 1)[1].split()
+
+
 def _group_running(pgid: int) -> bool:
     """Whether a process of group ``pgid`` still runs. A zombie does not
     count: podman's own zombie stays until sh reaps it after we return, and
@@ -604,8 +611,7 @@ def _group_running(pgid: int) -> bool:
         if not entry.name.isdigit():
             continue
         try:
-            with open("/proc/%s/stat" % entry.name, "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
+            fields = stat_fields(entry.name)
         except (OSError, IndexError):
             continue
         if int(fields[2]) == pgid and fields[0] != b"Z":

@@ -17,10 +17,10 @@ import shutil
 import socket
 import stat
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from .. import scratch
 from . import uploads
 from .reference import parse_error, tag_error
 from .runner import CHUNK, Failure, PodmanError, Runner, Stream
@@ -59,49 +59,6 @@ class Commit:
     squash: bool = False
 
 
-SCRATCH_PREFIX = "podproxy-"  # + the worker's pid + "-": see sweep_scratch
-_SCRATCH = re.compile(r"podproxy-(\d+)-[^/]+\Z")
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` runs; a zombie does not (gunicorn's master does not
-    reap the workers it kills at the end of the graceful timeout before
-    ``on_exit``)."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-    except (OSError, IndexError):
-        return True  # cannot tell: keep its dirs
-
-
-def sweep_scratch(tmpdir: str | None = None, pids=None) -> int:
-    """Remove the scratch dirs of workers that are gone; how many were.
-
-    A worker killed in the middle of a transfer (SIGKILL at the end of the
-    graceful timeout) cannot remove its own, and podman's staging in one can
-    be as large as the image. ``pids``: those workers' dirs; by default
-    every dir whose worker is no longer running (never a live one, so
-    servers sharing a TMPDIR are safe from each other)."""
-    base = tmpdir or tempfile.gettempdir()
-    removed = 0
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return 0
-    for name in names:
-        m = _SCRATCH.match(name)
-        if not m:
-            continue
-        pid = int(m.group(1))
-        if (pids is not None and pid not in pids) or (pids is None and _running(pid)):
-            continue
-        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-        removed += 1
-    return removed
-
-
 class TransferEngine:
     """Every command runs with a TMPDIR of its own (podman stages layers
     and archives there and leaves them behind when it is killed), removed
@@ -112,7 +69,7 @@ class TransferEngine:
         self.tmpdir = tmpdir  # where the per-command dirs go; None = $TMPDIR
 
     def _workdir(self) -> str:
-        return tempfile.mkdtemp(prefix="%s%d-" % (SCRATCH_PREFIX, os.getpid()), dir=self.tmpdir)
+        return scratch.mkdtemp(dir=self.tmpdir)
 
     @staticmethod
     def _env(workdir: str) -> dict:
@@ -129,6 +86,14 @@ class TransferEngine:
             yield self._env(workdir), workdir
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _uploaded(self, body: uploads.SocketBody | Iterable[bytes]):
+        """``_scratch`` with ``body`` saved in it: (env, the file's path)."""
+        with self._scratch() as (env, workdir):
+            path = os.path.join(workdir, "upload")
+            uploads.save(body, path)
+            yield env, path
 
     # -- export ---------------------------------------------------------
     def save(self, names: list, format: str, compress: bool = False, uncompressed: bool = False) -> Stream:
@@ -149,9 +114,9 @@ class TransferEngine:
     def save_dir(self, name: str, format: str, compress: bool = False,
                  watch: socket.socket | None = None) -> "DirTar":
         """``podman image save --format oci-dir|docker-dir`` into a temp dir,
-        then that dir as a tar stream of known length. Errors are raised before the first
-        chunk is returned; the dir is removed when the stream ends or is
-        closed, and at once on failure."""
+        then that dir as a tar stream of known length. Errors are raised
+        before the first chunk is returned; the dir is removed when the
+        stream ends or is closed, and at once on failure."""
         workdir = self._workdir()
         try:
             target = os.path.join(workdir, "image")
@@ -160,10 +125,6 @@ class TransferEngine:
                 run.first(watch)  # podman is silent until it exits (--quiet)
                 for _ in run:
                     pass
-        except BaseException:
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
-        try:
             return DirTar(target, remove=workdir)
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -173,9 +134,7 @@ class TransferEngine:
     def load(self, body: uploads.SocketBody | Iterable[bytes]) -> list[str]:
         """``podman image load`` of ``body`` (saved first: see ``uploads``);
         the names it loaded."""
-        with self._scratch() as (env, workdir):
-            archive = os.path.join(workdir, "upload")
-            uploads.save(body, archive)
+        with self._uploaded(body) as (env, archive):
             out = self.runner.run(["image", "load", "--input=" + archive], timeout=0, env=env).text
         return [line[len("Loaded image: "):] for line in out.splitlines() if line.startswith("Loaded image: ")]
 
@@ -199,9 +158,7 @@ class TransferEngine:
         for opt, value in (("--os=", os_), ("--arch=", arch), ("--variant=", variant)):
             if value:
                 args.append(opt + value)
-        with self._scratch() as (env, workdir):
-            archive = os.path.join(workdir, "upload")
-            uploads.save(body, archive)
+        with self._uploaded(body) as (env, archive):
             args += ["--", archive]
             if reference:
                 args.append(reference)

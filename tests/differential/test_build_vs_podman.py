@@ -129,7 +129,7 @@ def test_build_leaves_no_temp_dirs(pair):
     import tempfile
 
     def dirs():
-        return set(glob.glob(os.path.join(tempfile.gettempdir(), "podproxy-build-*")))
+        return set(glob.glob(os.path.join(tempfile.gettempdir(), "podproxy-*-build-*")))
 
     before = dirs()
     for query, body in (("?t=localhost/built/tmp:1", CONTEXT), ("?buildargs=bad", CONTEXT), ("", b"junk"),

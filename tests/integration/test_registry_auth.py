@@ -44,7 +44,7 @@ def _header(user, password):
 
 
 def _auth_dirs():
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "podproxy-auth-*")))
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "podproxy-*-auth-*")))
 
 
 def test_credentials_only_in_a_private_file(recorded, auth_registry):

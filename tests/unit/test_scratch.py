@@ -2,7 +2,7 @@
 import os
 import subprocess
 
-from podproxy.engine.transfers import sweep_scratch
+from podproxy.scratch import sweep as sweep_scratch
 
 
 def test_only_dead_workers_dirs_go(tmp_path):

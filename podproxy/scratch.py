@@ -1,0 +1,62 @@
+"""A worker's temp dirs, named after the worker so that the master can
+remove those of a dead one.
+
+A worker killed in the middle of a request (SIGKILL at the end of the
+graceful timeout) cannot remove its own temp dirs, and what is in them can
+be large (podman's staging of an image, a build context) or secret
+(registry credentials). Every temp dir a worker makes is
+``podproxy-<pid>-<kind>...`` (``mkdtemp``); gunicorn's master removes those
+of workers that are gone (``sweep``) when a worker exits, when the server
+exits, and when it starts.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+
+from .engine.runner import stat_fields
+
+PREFIX = "podproxy-"
+_NAME = re.compile(re.escape(PREFIX) + r"(\d+)-[^/]+\Z")
+
+
+def mkdtemp(kind: str = "", dir: str | None = None) -> str:
+    """A new temp dir of this process (``kind`` says what for)."""
+    return tempfile.mkdtemp(prefix="%s%d-%s" % (PREFIX, os.getpid(), kind + "-" if kind else ""), dir=dir)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie does not (gunicorn's master does not
+    reap the workers it kills at the end of the graceful timeout before
+    ``on_exit``)."""
+    try:
+        return stat_fields(pid)[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        return True  # cannot tell: keep its dirs
+
+
+def sweep(tmpdir: str | None = None, pids=None) -> int:
+    """Remove the temp dirs of workers that are gone; how many were.
+    ``pids``: those workers' dirs; by default every dir whose worker is no
+    longer running (never a live one, so servers sharing a TMPDIR are safe
+    from each other)."""
+    base = tmpdir or tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        m = _NAME.match(name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        if (pids is not None and pid not in pids) or (pids is None and _running(pid)):
+            continue
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        removed += 1
+    return removed
