@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from helpers import Store, random_rootfs, start_podproxy, start_reference, start_registry  # noqa: E402
+from helpers import PODMAN, Store, random_rootfs, start_podproxy, start_reference, start_registry  # noqa: E402
 
 from podproxy.app import create_app  # noqa: E402
 from podproxy.settings import Settings  # noqa: E402
@@ -24,8 +24,9 @@ BASE = "localhost/podproxy/base:1"
 
 
 def pytest_configure(config):
-    if shutil.which("podman") is None:
-        raise pytest.UsageError("these tests run against the real podman: apt-get install -y podman busybox-static")
+    if shutil.which(PODMAN) is None:
+        raise pytest.UsageError("these tests run against the real podman: apt-get install -y podman busybox-static"
+                                " (or PODPROXY_TEST_PODMAN=/path/to/podman)")
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +47,7 @@ def fresh_store():
 
 
 def make_app(store: Store, **settings):
+    settings.setdefault("podman", PODMAN)
     return create_app({"TESTING": True}, settings=Settings(podman_option=list(store.options), **settings))
 
 

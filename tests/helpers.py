@@ -18,6 +18,11 @@ import time
 from dataclasses import dataclass, field
 
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+# The podman every fixture runs: the store's commands, the oracle (``PODMAN
+# system service``), podproxy's ``--podman`` and the remote CLI (``PODMAN
+# --url``). PODPROXY_TEST_PODMAN=/path/to/podman runs the suite against
+# another podman, e.g. the podman 5 wrapper that .ci/podman5.sh prints.
+PODMAN = os.environ.get("PODPROXY_TEST_PODMAN") or "podman"
 
 
 def free_port() -> int:
@@ -48,7 +53,7 @@ class Store:
         return cls(path, opts)
 
     def argv(self, *args) -> list:
-        return ["podman", *self.options, *args]
+        return [PODMAN, *self.options, *args]
 
     def podman(self, *args, check=True, input=None) -> subprocess.CompletedProcess:
         proc = subprocess.run(self.argv(*args), input=input, capture_output=True, timeout=300)
@@ -105,8 +110,10 @@ class Store:
         while processes(self.path) and time.monotonic() < deadline:
             time.sleep(0.1)
         for _ in range(5):
+            # also below a chroot's bind mount of the store's parent (a
+            # chrooted podman, .ci/podman5.sh): /CHROOT/tmp/podproxy-store-x/...
             with open("/proc/mounts") as f:
-                mounts = [line.split()[1] for line in f if line.split()[1].startswith(self.path)]
+                mounts = [m for m in (line.split()[1] for line in f) if (m + "/").find(self.path + "/") >= 0]
             for mount in sorted(mounts, key=len, reverse=True):
                 subprocess.run(["umount", "-l", mount], capture_output=True)
             shutil.rmtree(self.path, ignore_errors=True)
@@ -243,7 +250,7 @@ def start_podproxy(store: Store, *extra, workers=1, threads=8, env=None, headers
     ``headers`` go with every request of ``server.http`` (Authorization)."""
     port = free_port()
     argv = [sys.executable, "-m", "podproxy", "serve", "--bind", "127.0.0.1:%d" % port,
-            "--workers", str(workers), "--threads", str(threads)]
+            "--workers", str(workers), "--threads", str(threads), "--podman=" + PODMAN]
     argv += ["--podman-option=%s" % o for o in store.options]
     argv += list(extra)
     env = {**os.environ, **(env or {})}

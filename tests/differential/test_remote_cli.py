@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from helpers import PODMAN
 
 from .conftest import USED
 
 
 def remote(url, *args):
-    proc = subprocess.run(["podman", "--url", url, *args], capture_output=True, timeout=120)
+    proc = subprocess.run([PODMAN, "--url", url, *args], capture_output=True, timeout=120)
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
