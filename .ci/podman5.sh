@@ -49,8 +49,9 @@ if [ ! -x "$DIR/usr/bin/apt-get" ]; then
   debootstrap --variant=minbase trixie "$DIR" "$MIRROR" >&2
 fi
 
-# the chroot's root is a mount point of its own (bind onto itself)
-mount_once "$DIR" --bind "$DIR"
+# the chroot's root is a mount point of its own (bound onto itself; recursive, so
+# that mounts already below it stay visible if only this one was undone)
+mount_once "$DIR" --rbind "$DIR"
 mount_once "$DIR/proc" -t proc proc
 mount_once "$DIR/sys" --rbind /sys
 mount_once "$DIR/dev" --bind /dev
