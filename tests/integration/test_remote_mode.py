@@ -33,18 +33,18 @@ def podman_runs(proxy) -> float:
     """podman processes podproxy has run so far (its own metric)."""
     text = proxy.http.request("GET", "/metrics").text
     return sum(float(m.group(1)) for m in re.finditer(r"^podproxy_podman_invocations_total\{[^}]*\} (\S+)$", text,
-                                                       re.M))
+                                                       re.MULTILINE))
 
 
 def test_podman_runs_in_remote_mode(remote):
-    store, service, proxy = remote
+    proxy = remote[2]
     info = proxy.http.request("GET", V + "/info")
     assert info.status == 200, info.body
     assert info.json()["host"]["serviceIsRemote"] is True
 
 
 def test_reads_match_the_service(remote):
-    store, service, proxy = remote
+    _, service, proxy = remote
     for target in ("/images/%s:base/json" % REPO, "/images/%s:base/exists" % REPO, "/images/nope/exists",
                    "/images/%s:base/history" % REPO, "/images/%s:base/tree" % REPO):
         ours, theirs = proxy.http.request("GET", V + target), service.http.request("GET", V + target)
@@ -59,13 +59,13 @@ def test_reads_match_the_service(remote):
 @pytest.mark.xfail(strict=True, reason="remote mode: podman's remote CLI wraps the service's error "
                    "('unable to inspect \"nope\": ...') and podproxy wraps it again")
 def test_error_messages_match_the_service(remote):
-    store, service, proxy = remote
+    _, service, proxy = remote
     ours, theirs = proxy.http.request("GET", V + "/images/nope/json"), service.http.request("GET", V + "/images/nope/json")
     assert ours.body == theirs.body
 
 
 def test_writes_reach_the_store(remote):
-    store, service, proxy = remote
+    store, _, proxy = remote
     tag = proxy.http.request("POST", V + "/images/%s:base/tag?repo=%s&tag=written" % (REPO, REPO))
     assert tag.status == 201, tag.body
     assert store.out("image", "inspect", "--format={{.Id}}", REPO + ":written").strip() == store.base_id
@@ -75,7 +75,7 @@ def test_writes_reach_the_store(remote):
 
 
 def test_the_cache_stands_aside(remote):
-    store, service, proxy = remote
+    store, _, proxy = remote
     target = V + "/images/%s:behind/exists" % REPO
     for _ in range(2):
         assert proxy.http.request("GET", target).status == 404
