@@ -99,15 +99,22 @@ def stale_answers(store, reader, rounds):
 
 def test_never_stale_through_the_server(fresh_store):
     """Two workers (two caches), one more thread reading all the time so
-    that answers are being taken while the CLI changes the store."""
+    that answers are being taken while the CLI changes the store. The
+    thread's reads must all succeed (an exception there fails the test)."""
     server = start_podproxy(fresh_store, workers=2, threads=4)
     stop = threading.Event()
+    errors, reads = [], []
 
     def hammer():
         reader = ViaServer(server)
-        while not stop.is_set():
-            reader.get("/images/%s:base/json" % REPO)
-            reader.get("/images/%s:t0/exists" % REPO)
+        try:
+            while not stop.is_set():
+                for path in ("/images/%s:base/json" % REPO, "/images/%s:t0/exists" % REPO):
+                    status, _ = reader.get(path)
+                    assert status in (200, 204, 404), (path, status)
+                    reads.append(status)
+        except BaseException as e:  # noqa: BLE001 - handed to the test below
+            errors.append(e)
 
     thread = threading.Thread(target=hammer)
     try:
@@ -118,8 +125,11 @@ def test_never_stale_through_the_server(fresh_store):
     finally:
         stop.set()
         if thread.is_alive():
-            thread.join()
+            thread.join(timeout=60)
         server.stop()
+    assert not thread.is_alive(), "the reading thread did not stop"
+    assert errors == [], errors
+    assert reads, "the reading thread read nothing"
 
 
 def test_the_loop_catches_a_stale_cache(fresh_store, monkeypatch):

@@ -92,3 +92,43 @@ def test_streamed_pull_cut_short_still_removes_the_file(recorded, auth_registry)
     while _auth_dirs() != before and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _auth_dirs() == before
+
+
+def _config(registry, user, password):
+    """X-Registry-Config: credentials per registry (podman's pkg/auth)."""
+    value = {registry: {"username": user, "password": password}}
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+def test_x_registry_config_is_used_and_leaves_nothing(recorded, auth_registry):
+    """X-Registry-Config (a map registry -> credentials, what podman-py and
+    the remote CLI send) works for push and pull through the same private
+    auth file, filed under the registry it names, and removed after."""
+    server, log = recorded
+    seen = len(log.read_text().splitlines())
+    before = _auth_dirs()
+    dest = "%s/config/base:1" % auth_registry.address
+    good = _config(auth_registry.address, REGISTRY_USER, REGISTRY_PASSWORD)
+    push = server.http.request("POST", "%s/images/%s/push?destination=%s&tlsVerify=false" % (V, BASE, dest),
+                               headers={"X-Registry-Config": good})
+    assert (push.status, push.body) == (200, b"\n"), push.body
+    pull = server.http.request("POST", "%s/images/pull?reference=%s&tlsVerify=false" % (V, dest),
+                               headers={"X-Registry-Config": good})
+    assert pull.status == 200 and b'"images":' in pull.body.splitlines()[-1], pull.body
+    # the controls: the credentials in the header are what opened the door
+    for header in ({}, {"X-Registry-Config": _config(auth_registry.address, REGISTRY_USER, "not-" + REGISTRY_PASSWORD)},
+                   {"X-Registry-Config": _config("other.example:5000", REGISTRY_USER, REGISTRY_PASSWORD)}):
+        denied = server.http.request("POST", "%s/images/pull?reference=%s&tlsVerify=false&quiet=1" % (V, dest),
+                                     headers=header)
+        assert b"unauthorized" in denied.body, (header, denied.body)
+
+    calls = log.read_text().splitlines()[seen:]
+    files = [line.split() for line in calls if line.startswith("AUTHFILE")]
+    assert len(files) == 4  # push, pull, wrong password, other registry (no header: no file)
+    for _, path, mode in files:
+        assert mode == "600"
+        assert not os.path.exists(path) and not os.path.exists(os.path.dirname(path))
+    assert _auth_dirs() == before
+    for secret in (REGISTRY_PASSWORD, good):
+        assert secret not in "\n".join(calls)
+        assert secret not in server.output()

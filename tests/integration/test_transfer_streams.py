@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from helpers import Store, processes, random_rootfs, start_podproxy, wait_until
+from helpers import Store, processes, random_rootfs, start_podproxy, tar_members, wait_until
 
 V = "/v4.3.1/libpod"
 BIG = "localhost/streams/big:1"
@@ -280,3 +280,51 @@ def test_silent_podman_is_killed_when_the_client_hangs_up(fake_server):
     start = time.monotonic()
     wait_until(lambda: not processes("59.5", argv0="sleep"), timeout=3)
     assert time.monotonic() - start < 2.5
+
+
+# -- streaming, not buffering: the first byte while podman still writes ------
+
+THROTTLE = 3.0
+
+
+@pytest.fixture
+def throttled_server(big_store, tmp_path):
+    """podproxy whose ``podman save`` is the real one, piped through a
+    throttle: its first 64 KiB go out at once, the rest after THROTTLE s.
+    The archive is whole; only the timing is changed. ``done`` appears when
+    the save pipeline is over."""
+    fake, done = tmp_path / "podman", tmp_path / "done"
+    fake.write_text(textwrap.dedent("""\
+        #!/bin/sh
+        case "$*" in
+          *" save "*) podman "$@" | {{ dd bs=65536 count=1 iflag=fullblock 2>/dev/null; sleep {t}; cat; }}
+                      touch {done}; exit 0;;
+        esac
+        exec podman "$@"
+        """).format(t=THROTTLE, done=done))
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    srv = start_podproxy(big_store, "--podman", str(fake))
+    srv.done = done
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("target", ["/images/%s/get?format=docker-archive" % BIG,
+                                    "/images/export?format=docker-archive&references=%s" % BIG])
+def test_first_byte_arrives_while_save_still_runs(big_store, throttled_server, target):
+    conn = http.client.HTTPConnection("127.0.0.1", throttled_server.port, timeout=60)
+    start = time.monotonic()
+    conn.request("GET", V + target)
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.getheader("Transfer-Encoding") == "chunked"
+    first = resp.read1(65536)
+    first_at = time.monotonic() - start
+    assert first, "no first byte"
+    still_running = saves(big_store) and not throttled_server.done.exists()
+    rest = resp.read()
+    end_at = time.monotonic() - start
+    conn.close()
+    assert still_running, "the first byte came only after podman save was over"
+    assert end_at - first_at >= THROTTLE - 0.5, (first_at, end_at)  # the throttle's wait came after it
+    archive = first + rest
+    assert len(archive) > SIZE and "manifest.json" in tar_members(archive)  # the throttle changed only timing

@@ -3,10 +3,14 @@
 inspect, and bad input that must leave storage unchanged."""
 from __future__ import annotations
 
+import glob
+import http.server
 import io
 import json
 import os
 import tarfile
+import tempfile
+import threading
 
 import pytest
 import responses
@@ -278,3 +282,65 @@ def test_scp_over_ssh_when_allowed(tstore, tmp_path):
     assert resp.status_code == 200 and resp.get_json() == {"Id": "localhost/transfer/a:1"}
     argv = (tmp_path / "argv").read_text().splitlines()
     assert argv == ["image", "scp", "--quiet", "--", "localhost/transfer/a:1", "myserver::"]
+
+
+class _Served(http.server.BaseHTTPRequestHandler):
+    """Serves ``self.server.payload``; with ``self.server.length`` false,
+    without a Content-Length (the end is the connection's close)."""
+
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-tar")
+        if self.server.length:
+            self.send_header("Content-Length", str(len(self.server.payload)))
+        self.end_headers()
+        self.wfile.write(self.server.payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def served_rootfs(tstore):
+    """A loopback HTTP server serving one rootfs tar at ``.url``."""
+    with open(tstore.rootfs_tar({"from-url": b"limit"}), "rb") as f:
+        payload = f.read()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Served)
+    httpd.payload, httpd.length = payload, True
+    httpd.url = "http://127.0.0.1:%d/rootfs.tar" % httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
+
+
+def _scratch_dirs():
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "podproxy-%d-*" % os.getpid())))
+
+
+@pytest.mark.parametrize("with_length", [True, False], ids=["content-length", "until-close"])
+def test_url_import_over_the_limit_is_413_and_stores_nothing(tstore, served_rootfs, with_length):
+    served_rootfs.length = with_length
+    size = len(served_rootfs.payload)
+    ref = "localhost/transfer/url-limit:1"
+    app = make_app(tstore, allow_url_import=True, max_body_size=size - 1)
+    runner, client = app.extensions["podproxy"].runner, app.test_client()
+    client.get(V + "/images/json")  # the app's first podman calls are done
+    before, dirs, calls = tstore.image_ids(), _scratch_dirs(), runner.calls
+    resp = client.post(V + "/images/import?url=%s&reference=%s" % (served_rootfs.url, ref))
+    assert resp.status_code == 413, resp.get_data()
+    body = resp.get_json()
+    assert set(body) == {"cause", "message", "response"} and body["response"] == 413
+    assert runner.calls == calls  # podman import never started
+    assert tstore.image_ids() == before
+    assert _scratch_dirs() == dirs  # the partial download is gone
+    # the control: at the limit exactly, the same URL imports
+    app = make_app(tstore, allow_url_import=True, max_body_size=size)
+    resp = app.test_client().post(V + "/images/import?url=%s&reference=%s" % (served_rootfs.url, ref))
+    assert resp.status_code == 200, resp.get_data()
+    assert inspect(tstore, ref)["Id"] == resp.get_json()["Id"][len("sha256:"):]
+    tstore.podman("rmi", ref)
