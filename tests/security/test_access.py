@@ -83,9 +83,11 @@ def test_guessing_is_braked(make_secured_app, token_file):
     client = make_secured_app(token_file=token_file).test_client()
     statuses = [client.get("/_ping", headers={"Authorization": "Bearer guess-%d" % n}).status_code for n in range(12)]
     assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
-    r = client.get("/_ping", headers={"Authorization": "Bearer " + ADMIN})
+    r = client.get("/_ping", headers={"Authorization": "Bearer guess-again"})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     assert set(r.get_json()) == ERROR_KEYS
+    # the brake never refuses a right token (issue 11, point 11)
+    assert client.get("/_ping", headers={"Authorization": "Bearer " + ADMIN}).status_code == 200
 
 
 def test_rules_file_policy(make_secured_app, tmp_path, fresh_store):
