@@ -79,7 +79,7 @@ def parse_tokens(text: str, source: str = "token file") -> list[Token]:
         names.add(name)
         tokens.append(Token(name, secret, parts[2] if len(parts) == 3 else None))
     if not tokens:
-        raise ValueError("%s has no tokens" % source)
+        raise ValueError("%s has no tokens: refusing to start without them (add lines of NAME TOKEN [POLICY])" % source)
     return tokens
 
 

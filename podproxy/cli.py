@@ -82,7 +82,11 @@ def _security_config_problem(settings: Settings) -> str | None:
 
     try:
         Guard.from_settings(settings)
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        return ("cannot read the token file %s (%s): create it with lines of NAME TOKEN [POLICY] "
+                "(e.g. 'admin' and the output of 'openssl rand -hex 32'), readable by podproxy only"
+                % (settings.token_file, e.strerror or e))
+    except ValueError as e:
         return str(e)
     return None
 

@@ -70,7 +70,10 @@ def problem(settings) -> str | None:
     """Why ``serve`` must not start with these socket settings, or None."""
     if settings.socket_group:
         try:
-            resolve_group(settings.socket_group)
+            gid = resolve_group(settings.socket_group)
         except ValueError as e:
             return str(e)
+        if os.geteuid() != 0 and gid != os.getegid() and gid not in os.getgroups():
+            return "--socket-group %s: this user is not in that group, so it cannot give its socket to it" % (
+                settings.socket_group)
     return None
