@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import grp
 import os
+import stat
 
 BIND_UMASK = 0o177  # a socket is bound 0600: owner only, until ``apply``
 
@@ -61,9 +62,29 @@ def apply(settings, systemd_activated: bool = False) -> None:
     gid = resolve_group(settings.socket_group) if settings.socket_group else -1
     mode = mode_for(settings)
     for path in paths(settings):
-        if os.path.exists(path):
-            os.chown(path, -1, gid)
-            os.chmod(path, mode)
+        _set(path, gid, mode)
+
+
+def _set(path: str, gid: int, mode: int) -> None:
+    """Group and mode of the socket at ``path``, never of what a symlink
+    put there since the bind points to: the file is opened without
+    following links (``O_PATH|O_NOFOLLOW``), must be a socket of this
+    user's, and is changed through that descriptor (``/proc/self/fd``, as
+    glibc's ``fchmodat`` does), so swapping the path meanwhile (in a
+    directory others may write) cannot redirect a root chmod elsewhere."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISSOCK(st.st_mode) or st.st_uid != os.geteuid():
+            raise RuntimeError("%s is no longer the socket this server bound; not changing its mode" % path)
+        link = "/proc/self/fd/%d" % fd
+        os.chown(link, -1, gid)
+        os.chmod(link, mode)
+    finally:
+        os.close(fd)
 
 
 def problem(settings) -> str | None:
