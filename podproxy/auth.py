@@ -12,10 +12,22 @@ root on the image store), so podproxy adds it in front of every route:
 * Every secret is compared with ``hmac.compare_digest`` and every token is
   compared on every attempt, so timing tells nothing about which token or
   how much of it matched.
-* Failed attempts are counted per client address; past ``max_failures`` in
-  ``window`` seconds the address gets 429 until the window has moved on,
-  whatever it sends (otherwise guessing would simply go on). The count is
-  per worker process.
+* The failure brake: failed attempts are counted per client address; past
+  ``max_failures`` in ``window`` seconds, that address's *failing* requests
+  get 429 (with ``Retry-After``) instead of 401 until the window has moved
+  on, and are no longer logged one by one. The count is per worker process.
+  A right credential is checked first and always passes, brake or not:
+  behind a proxy, or on a unix socket, many clients share one peer address
+  ("unix" for every client of nginx on podproxy's socket), and one of them
+  guessing must never lock the others out. What keeps guessing hopeless is
+  the tokens' length (16 characters at least, 32 random bytes suggested),
+  not the brake; the brake keeps a guesser's noise bounded and tells it to
+  stop.
+* The client address is the TCP peer, ``unix`` for a unix-socket peer; from
+  a peer listed in ``--forwarded-allow-ips`` (``client_address``) it is the
+  rightmost hop of ``X-Forwarded-For`` that is not itself trusted (nginx
+  appends the address it saw; hops further left are the client's say and
+  cannot be believed).
 
 ``exposure_problem`` is the rule ``podproxy serve`` applies before it
 listens: a TCP address other than loopback needs tokens (or ``--insecure``).
@@ -67,7 +79,7 @@ def parse_tokens(text: str, source: str = "token file") -> list[Token]:
         names.add(name)
         tokens.append(Token(name, secret, parts[2] if len(parts) == 3 else None))
     if not tokens:
-        raise ValueError("%s has no tokens" % source)
+        raise ValueError("%s has no tokens: refusing to start without them (add lines of NAME TOKEN [POLICY])" % source)
     return tokens
 
 
@@ -162,9 +174,13 @@ class Authenticator:
 
     def authenticate(self, header: str | None, client: str) -> Token | None:
         """The token the request carries (None when auth is off); raises
-        401 (missing or wrong credentials) or 429 (too many failures)."""
+        401 (missing or wrong credentials) or, once ``client`` has failed too
+        often, 429. A right credential is never refused."""
         if not self.enabled:
             return None
+        token = self._match(header) if header else None
+        if token is not None:  # a right credential passes whoever else fails from this address
+            return token
         wait = self.limiter.retry_after(client)
         if wait:
             err = APIError(429, "too many failed authentication attempts from %s: retry in %d s" % (client, wait + 1),
@@ -173,12 +189,46 @@ class Authenticator:
             raise err
         if not header:
             raise _unauthorized("authentication required: send 'Authorization: Bearer <token>'")
-        token = self._match(header)
-        if token is None:
-            count = self.limiter.fail(client)
-            log.warning("authentication failed from %s (%d in the last %gs)", client, count, self.limiter.window)
-            raise _unauthorized("invalid credentials")
-        return token
+        count = self.limiter.fail(client)
+        log.warning("authentication failed from %s (%d in the last %gs)", client, count, self.limiter.window)
+        raise _unauthorized("invalid credentials")
+
+
+def _trusted(hop: str, trusted) -> bool:
+    """Is this hop (an address, or ``unix``) one of ``--forwarded-allow-ips``?"""
+    if "*" in trusted:
+        return True
+    if hop == "unix":
+        return "unix" in trusted
+    try:
+        address = ipaddress.ip_address(hop.split("%", 1)[0])
+    except ValueError:
+        return False
+    for entry in trusted:
+        if entry != "unix" and address in ipaddress.ip_network(entry, strict=False):
+            return True
+    return False
+
+
+MAX_HOPS = 32  # an X-Forwarded-For longer than this is read from the right this far only
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted=()) -> str:
+    """Who the client is: ``peer`` (``unix`` when empty: a unix-socket
+    peer), or, when the peer is trusted, the rightmost hop of
+    ``X-Forwarded-For`` that is not trusted itself (every hop trusted: the
+    leftmost). A hop that is not an IP address ends the walk: it is taken as
+    the client (bounded to 64 characters), since a trusted proxy writes
+    addresses only."""
+    hop = peer or "unix"
+    if not trusted or not forwarded_for or not _trusted(hop, trusted):
+        return hop
+    hops = [h.strip() for h in forwarded_for.split(",")[-MAX_HOPS:]]
+    for candidate in reversed([h for h in hops if h]):
+        hop = candidate[:64]
+        if not _trusted(hop, trusted):
+            return hop
+    return hop
 
 
 def _unauthorized(message: str) -> APIError:

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from . import __version__
+from . import unixsock
 from .auth import exposure_problem
 from .settings import OPTIONS, Settings
 
@@ -32,6 +33,19 @@ Example with an isolated image store:
 """
 
 
+def _argument_type(parse):
+    """The option's parser, its ValueError shown to the user as written
+    (argparse would say only "invalid parse_x value")."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podproxy", description=DESCRIPTION, epilog=EPILOG,
@@ -48,11 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         if opt.flag:
             serve.add_argument(opt.cli, dest=opt.name, action="store_const", const=True, default=None, help=help_text)
         elif opt.repeat:
-            serve.add_argument(opt.cli, dest=opt.name, action="append", type=opt.parse, default=None,
+            serve.add_argument(opt.cli, dest=opt.name, action="append", type=_argument_type(opt.parse), default=None,
                                metavar=opt.metavar, help=help_text)
         else:
-            serve.add_argument(opt.cli, dest=opt.name, type=opt.parse, default=None, metavar=opt.metavar,
-                               help=help_text)
+            serve.add_argument(opt.cli, dest=opt.name, type=_argument_type(opt.parse), default=None,
+                               metavar=opt.metavar, help=help_text)
     return parser
 
 
@@ -68,7 +82,11 @@ def _security_config_problem(settings: Settings) -> str | None:
 
     try:
         Guard.from_settings(settings)
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        return ("cannot read the token file %s (%s): create it with lines of NAME TOKEN [POLICY] "
+                "(e.g. 'admin' and the output of 'openssl rand -hex 32'), readable by podproxy only"
+                % (settings.token_file, e.strerror or e))
+    except ValueError as e:
         return str(e)
     return None
 
@@ -83,7 +101,7 @@ def main(argv=None) -> int:
         settings = settings_from_args(args)
     except (ValueError, TypeError) as e:
         parser.error(str(e))
-    problem = exposure_problem(settings) or _security_config_problem(settings)
+    problem = exposure_problem(settings) or unixsock.problem(settings) or _security_config_problem(settings)
     if problem:
         parser.exit(2, "podproxy serve: %s\n" % problem)
     from .server import serve

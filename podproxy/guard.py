@@ -12,7 +12,7 @@ import re
 
 from flask import current_app, g, request
 
-from .auth import Authenticator, load_tokens
+from .auth import Authenticator, client_address, load_tokens
 from .policy import Access
 from .settings import Settings
 
@@ -20,14 +20,15 @@ EXTENSION = "podproxy.guard"
 
 
 class Guard:
-    def __init__(self, auth: Authenticator, access: Access):
+    def __init__(self, auth: Authenticator, access: Access, trusted_proxies=()):
         self.auth = auth
         self.access = access
+        self.trusted_proxies = tuple(trusted_proxies)  # --forwarded-allow-ips
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Guard":
         tokens = load_tokens(settings.token_file) if settings.token_file else []
-        return cls(Authenticator(tokens), Access.build(settings.policy, tokens))
+        return cls(Authenticator(tokens), Access.build(settings.policy, tokens), settings.forwarded_allow_ips)
 
 
 def _guard() -> Guard:
@@ -35,9 +36,13 @@ def _guard() -> Guard:
 
 
 def authenticate() -> None:
-    """before_request: 401/429 unless the request carries a known token."""
+    """before_request: 401/429 unless the request carries a known token.
+    The failure brake counts per client address (``auth.client_address``:
+    from ``X-Forwarded-For`` only when the peer is a trusted proxy)."""
     guard = _guard()
-    g.token = guard.auth.authenticate(request.headers.get("Authorization"), request.remote_addr or "unix")
+    forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
+    client = client_address(request.remote_addr, forwarded, guard.trusted_proxies)
+    g.token = guard.auth.authenticate(request.headers.get("Authorization"), client)
     rule = request.url_rule
     if rule is not None and request.endpoint != "dispatch":
         guard.access.check(request.method, re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), g.token)

@@ -21,6 +21,9 @@ Why these values:
   dies (runner: parent-death signal), so none outlives the server.
 * request line/header limits: podman clients send short requests; image
   names are at most a few hundred bytes, filters a few KB.
+* ``umask``: gunicorn binds unix sockets under it, so they are born 0600
+  and never more open than asked; ``when_ready`` then sets the group and
+  mode of ``--socket-group``/``--socket-mode`` (``podproxy.unixsock``).
 * access log: podproxy writes one structured line per request when the
   answer is done (``podproxy.observe``), through gunicorn's access log
   handler, instead of gunicorn's own line (``logs.GunicornLogger``).
@@ -42,6 +45,7 @@ import signal
 import time
 
 from podproxy import server as _server
+from podproxy import unixsock
 
 settings = _server.active_settings()
 
@@ -61,6 +65,7 @@ logger_class = "podproxy.logs.GunicornLogger"
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 16384
+umask = unixsock.BIND_UMASK  # unix sockets are bound 0600; when_ready gives them --socket-mode/--socket-group
 control_socket_disable = True  # gunicorn 23+: one fixed path per host otherwise
 
 _METRICS_ENV = _server.METRICS_ENV
@@ -109,6 +114,12 @@ def on_starting(arbiter):
     _server.own_server_header()
     _prepare_metrics_dir(arbiter)
     _second_term_is_quick(arbiter)
+
+
+def when_ready(arbiter):
+    """The unix sockets gunicorn has just bound (0600, under ``umask``) get
+    the group and mode asked for (``podproxy.unixsock``)."""
+    unixsock.apply(settings, systemd_activated=arbiter.systemd)
 
 
 def pre_fork(arbiter, worker):

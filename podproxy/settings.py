@@ -7,11 +7,14 @@ variable can never disagree.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shlex
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
+
+from .unixsock import parse_mode
 
 
 def parse_size(text: str) -> int:
@@ -37,6 +40,18 @@ def parse_log_format(text: str) -> str:
     if value not in ("text", "json"):
         raise ValueError("not a log format: %r (use text or json)" % text)
     return value
+
+
+def parse_trusted(text: str) -> str:
+    """One ``--forwarded-allow-ips`` entry: ``*``, ``unix``, an IP address
+    or network (``10.0.0.0/8``)."""
+    value = str(text).strip()
+    if value in ("*", "unix"):
+        return value
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ValueError("not an address, network, 'unix' or '*': %r" % text) from None
 
 
 def _split_list(text: str) -> list[str]:
@@ -67,6 +82,10 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("bind", "Address to listen on: HOST:PORT, [IPv6]:PORT or unix:/path/to.sock. "
            "Repeat for several. Default 127.0.0.1:8080.", repeat=True, metavar="ADDRESS"),
+    Option("socket_mode", "Mode of the unix sockets of --bind unix:PATH, in octal. Default 0600 (the "
+           "server's user only), 0660 with --socket-group.", parse=parse_mode, metavar="MODE"),
+    Option("socket_group", "Group of the unix sockets of --bind unix:PATH (a name or number), e.g. nginx's "
+           "www-data; the socket is then 0660 unless --socket-mode says otherwise.", metavar="GROUP"),
     Option("podman", "The podman binary: a name looked up on PATH, or a path. Default: podman.",
            metavar="PATH"),
     Option("podman_option", "A global podman option passed before every podman command, "
@@ -102,6 +121,12 @@ OPTIONS: tuple[Option, ...] = (
            "non-loopback TCP address.", metavar="PATH"),
     Option("policy", "Access policy: read-only, no-export, full (default) or the path of a rules "
            "file. A token's own POLICY narrows it further.", metavar="POLICY"),
+    Option("forwarded_allow_ips", "Proxies trusted to say who the client is (as gunicorn names it): IP "
+           "addresses or networks, 'unix' for a peer on a unix socket (nginx on podproxy's socket), '*' for "
+           "any. From a trusted peer, the client address (what the failure "
+           "brake counts) is the rightmost untrusted hop of X-Forwarded-For. Repeat for several (the variable: "
+           "commas). Default: none (the peer itself).",
+           repeat=True, parse=parse_trusted, metavar="ADDRESSES"),
     Option("insecure", "Allow listening on a non-loopback TCP address without --token-file "
            "(anyone who reaches the port gets root-equivalent access).", flag=True),
 )
@@ -112,6 +137,8 @@ class Settings:
     """Everything podproxy can be told. Defaults are safe for a local service."""
 
     bind: list = field(default_factory=lambda: ["127.0.0.1:8080"])
+    socket_mode: int | None = None
+    socket_group: str | None = None
     podman: str = "podman"
     podman_option: list = field(default_factory=list)
     workers: int = 2
@@ -127,6 +154,7 @@ class Settings:
     cache: bool = True
     token_file: str | None = None
     policy: str = "full"
+    forwarded_allow_ips: list = field(default_factory=list)
     insecure: bool = False
 
     @property

@@ -20,6 +20,8 @@ SOCKET = os.path.join(ROOT, "deploy", "podproxy.socket")
 ROOTLESS = os.path.join(ROOT, "deploy", "podproxy-rootless.conf")
 CONTAINERFILE = os.path.join(ROOT, "deploy", "Containerfile")
 NGINX = os.path.join(ROOT, "deploy", "nginx.conf")
+README = os.path.join(ROOT, "README.md")
+TOKEN_FILE = "/etc/podproxy/tokens"  # the documented path the operator fills
 
 
 def unit(path) -> configparser.ConfigParser:
@@ -95,13 +97,18 @@ def test_socket_activation_like_systemd(store, tmp_path):
     argv = exec_start()
     bound_path = argv[argv.index("--bind") + 1][len("unix:"):]
     existed = os.path.exists(bound_path)
+    tokens = tmp_path / "tokens"
+    tokens.write_text("admin activated-token-0123456789abcdef\n")
+    argv[argv.index("--token-file") + 1] = str(tokens)
     command = [sys.executable, "-m", "podproxy", *argv[1:], "--workers", "1"]
     command += ["--podman-option=%s" % o for o in store.options]
-    server = Server(["systemd-socket-activate", "-l", sock, *command], HTTP(unix=sock))
+    auth = {"Authorization": "Bearer activated-token-0123456789abcdef"}
+    server = Server(["systemd-socket-activate", "-l", sock, *command], HTTP(unix=sock, headers=auth))
     try:
         reply = server.http.request("GET", "/v4.3.1/libpod/images/%s/exists" % store.base_id)
         assert reply.status == 204
         assert server.http.request("GET", "/readyz").status == 200
+        assert HTTP(unix=sock).request("GET", "/readyz").status == 401  # the unit's tokens hold
     finally:
         server.stop()
     assert os.path.exists(bound_path) == existed, "gunicorn bound --bind instead of using systemd's socket"
@@ -157,3 +164,78 @@ def test_a_wheel_carries_the_gunicorn_config(tmp_path):
     from podproxy import server
 
     assert os.path.dirname(server.CONFIG_FILE) == os.path.dirname(server.__file__)
+
+
+def _flag(argv, name):
+    assert argv.count(name) == 1, "%s not given exactly once in %s" % (name, argv)
+    return argv[argv.index(name) + 1]
+
+
+def _readme_section(title: str) -> str:
+    text = open(README).read()
+    start = text.index("\n## %s\n" % title)
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else None]
+
+
+def test_the_unit_and_the_container_need_tokens():
+    """Issue 11 point 1: as installed, podproxy authenticates every request:
+    the unit and the container read the documented token file, and the
+    README's Security and Production sections name that path."""
+    assert _flag(exec_start(), "--token-file") == TOKEN_FILE
+    import json
+
+    assert _flag(json.loads(dict(containerfile())["CMD"]), "--token-file") == TOKEN_FILE
+    assert TOKEN_FILE in _readme_section("Security") and TOKEN_FILE in _readme_section("Production")
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "cannot read the token file"),
+    ("", "has no tokens"),
+    ("# admin <fill me in>\n\n", "has no tokens"),
+])
+def test_the_unit_refuses_to_start_without_tokens(tmp_path, content, message):
+    """The unit's own command line, with the token file missing, empty or
+    only comments: podproxy exits at once with a clear message and binds
+    nothing."""
+    argv = exec_start()
+    tokens = tmp_path / "tokens"
+    if content is not None:
+        tokens.write_text(content)
+    sock = tmp_path / "podproxy.sock"
+    argv[argv.index("--token-file") + 1] = str(tokens)
+    argv[argv.index("--bind") + 1] = "unix:%s" % sock
+    proc = subprocess.run([sys.executable, "-m", "podproxy", *argv[1:]], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and str(tokens) in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not sock.exists()
+
+
+def test_unit_and_socket_unit_make_the_same_socket():
+    """podproxy.service started alone makes the socket podproxy.socket would:
+    same path, mode and group (issue 11 point 2); nginx (the socket's group)
+    is trusted to name the client (point 11)."""
+    from podproxy import unixsock
+
+    settings = settings_from_args(build_parser().parse_args(exec_start()[1:]), environ={})
+    socket_unit = unit(SOCKET)["Socket"]
+    assert settings.bind == ["unix:" + socket_unit["ListenStream"]]
+    assert unixsock.mode_for(settings) == int(socket_unit["SocketMode"], 8) == 0o660
+    assert settings.socket_group == socket_unit["SocketGroup"] == "www-data"
+    assert settings.forwarded_allow_ips == ["unix"]
+
+
+def test_nginx_listens_where_the_readme_says():
+    """Issue 11 point 1: nginx listens on 443 with TLS only; the plain
+    loopback listener is commented out; the README's nginx section says so
+    and its steps set up tokens."""
+    import re
+
+    listens = re.findall(r"^\s*listen\s+([^;]+);", open(NGINX).read(), re.M)
+    assert listens == ["443 ssl"]
+    production = _readme_section("Production")
+    nginx_part = production[production.index("### nginx"):]
+    assert "443" in nginx_part and "8081" in nginx_part
+    assert "openssl rand -hex 32" in production and "install -m 0600 /dev/null %s" % TOKEN_FILE in production

@@ -17,7 +17,7 @@ DEPLOY_CONF = os.path.join(ROOT, "deploy", "gunicorn.conf.py")
 GUNICORN_NAMES = ("bind", "workers", "worker_class", "threads", "timeout", "graceful_timeout", "keepalive",
                   "accesslog", "errorlog", "loglevel", "logger_class", "limit_request_line",
                   "limit_request_fields", "limit_request_field_size", "preload_app", "on_starting", "pre_fork",
-                  "child_exit", "on_exit")
+                  "child_exit", "on_exit", "umask", "when_ready")
 
 
 def test_config_file_follows_serves_settings(monkeypatch):

@@ -1,5 +1,11 @@
-"""Real nginx with deploy/nginx.conf in front of a real ``podproxy serve``:
-TLS, image streams, the body limit, and podman's remote CLI through it.
+"""Real nginx with deploy/nginx.conf in front of a real ``podproxy serve``
+started as deploy/podproxy.service starts it (tokens, the client named by
+nginx): TLS, tokens, image streams, the body limit, /metrics for the host
+only, the failure brake per client, and podman's remote CLI through the
+optional plain listener (in front of a podproxy without tokens).
+
+"Another host" is 127.0.0.2: nginx allows /metrics to 127.0.0.1 and ::1
+only, and sees 127.0.0.2 as a different client address.
 
 The deploy file is used as written except for the addresses and paths a
 test must choose (each replacement must match exactly once, so a changed
@@ -26,6 +32,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx not installed (apt-get install nginx-light)")
 
 IMAGE = "localhost/podproxy/nginx:1"
+TOKEN = "nginx-front-token-0123456789abcdef"
+AUTH = {"Authorization": "Bearer " + TOKEN}
+SHIPPED_FLAGS = ("--forwarded-allow-ips", "unix")  # as deploy/podproxy.service, with a token file of the test's
 
 
 def render(text: str, replacements: dict) -> str:
@@ -36,9 +45,9 @@ def render(text: str, replacements: dict) -> str:
 
 
 class Nginx:
-    def __init__(self, workdir, upstream_sock, body_limit=None, client_ca=None):
+    def __init__(self, workdir, upstream_sock, body_limit=None, client_ca=None, plain=False, headers=None):
         self.dir = workdir
-        self.tls_port, self.plain_port = free_port(), free_port()
+        self.tls_port, self.plain_port = free_port(), (free_port() if plain else None)
         cert, key = os.path.join(workdir, "server.crt"), os.path.join(workdir, "server.key")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
@@ -47,10 +56,11 @@ class Nginx:
         replacements = {
             "server unix:/run/podproxy/podproxy.sock;": "server unix:%s;" % upstream_sock,
             "listen 443 ssl;": "listen 127.0.0.1:%d ssl;" % self.tls_port,
-            "listen 127.0.0.1:8081;": "listen 127.0.0.1:%d;" % self.plain_port,
             "/etc/podproxy/tls/server.crt;": cert + ";",
             "/etc/podproxy/tls/server.key;": key + ";",
         }
+        if plain:  # the optional plain loopback listener, switched on
+            replacements["# listen 127.0.0.1:8081;"] = "listen 127.0.0.1:%d;" % self.plain_port
         if body_limit:
             replacements["client_max_body_size 4g;"] = "client_max_body_size %s;" % body_limit
         if client_ca:  # the optional mTLS block, switched on
@@ -87,8 +97,8 @@ class Nginx:
         self.proc = subprocess.Popen([NGINX, "-c", conf, "-p", workdir], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         context = ssl.create_default_context(cafile=cert)
-        self.tls = HTTP(port=self.tls_port, tls=context)
-        self.plain = HTTP(port=self.plain_port)
+        self.tls = HTTP(port=self.tls_port, tls=context, headers=headers)
+        self.plain = HTTP(port=self.plain_port) if plain else None
         # with mTLS on, a client without a certificate is answered 400
         self.tls.wait_ready(ok=(400,) if client_ca else (200,))
 
@@ -113,15 +123,20 @@ LIMIT = "300m"  # the test's client_max_body_size and --max-body-size: over 200 
 
 @pytest.fixture(scope="module")
 def front():
-    """A store, podproxy on a unix socket, nginx with TLS in front."""
+    """A store, podproxy on a unix socket with tokens (as the shipped unit),
+    nginx with TLS in front."""
     store = Store.create()
     store.image_id = store.make_image(IMAGE)
     workdir = tempfile.mkdtemp(prefix="podproxy-nginx-")
     sock = os.path.join(workdir, "podproxy.sock")
-    proxy = start_podproxy(store, "--bind", "unix:" + sock, "--max-body-size", LIMIT, workers=2)
+    tokens = os.path.join(workdir, "tokens")
+    with open(tokens, "w") as f:
+        f.write("admin %s\n" % TOKEN)
+    proxy = start_podproxy(store, "--bind", "unix:" + sock, "--max-body-size", LIMIT, "--token-file", tokens,
+                           *SHIPPED_FLAGS, workers=2, headers=AUTH)
     nginx = None
     try:
-        nginx = Nginx(workdir, sock, body_limit=LIMIT)
+        nginx = Nginx(workdir, sock, body_limit=LIMIT, headers=AUTH)
         nginx.upstream = sock
         yield store, proxy, nginx
     finally:
@@ -157,8 +172,29 @@ def test_inspect_through_tls_is_podproxys_answer(front):
     assert missing.status == 404 and missing.json()["message"].endswith("no/such:1: image not known")
 
 
-def test_podman_remote_cli_through_nginx(front):
-    store, _, nginx = front
+@pytest.fixture(scope="module")
+def tokenless_front():
+    """podproxy without tokens on its own socket, nginx with the optional
+    plain loopback listener on (podman's remote CLI cannot send a token)."""
+    store = Store.create()
+    store.image_id = store.make_image(IMAGE)
+    workdir = tempfile.mkdtemp(prefix="podproxy-nginx-plain-")
+    sock = os.path.join(workdir, "podproxy.sock")
+    proxy = start_podproxy(store, "--bind", "unix:" + sock, workers=1)
+    nginx = None
+    try:
+        nginx = Nginx(workdir, sock, plain=True)
+        yield store, proxy, nginx
+    finally:
+        if nginx:
+            nginx.stop()
+        proxy.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        store.destroy()
+
+
+def test_podman_remote_cli_through_nginx(tokenless_front):
+    store, _, nginx = tokenless_front
     out = subprocess.run(["podman", "--url", "tcp://127.0.0.1:%d" % nginx.plain_port, "image", "ls",
                           "--format", "json"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -203,9 +239,9 @@ def test_metrics_through_nginx_from_loopback(front):
     assert reply.status == 200 and b"podproxy_http_requests_total" in reply.body
 
 
-def _tls_connection(nginx):
+def _tls_connection(nginx, source=None):
     return http.client.HTTPSConnection("127.0.0.1", nginx.tls_port, timeout=300,
-                                       context=ssl.create_default_context(cafile=nginx.cert))
+                                       context=ssl.create_default_context(cafile=nginx.cert), source_address=source)
 
 
 def _upload(nginx, path):
@@ -222,7 +258,7 @@ def _upload(nginx, path):
     conn = _tls_connection(nginx)
     try:
         conn.request("POST", "/v4.3.1/libpod/images/load", body=chunks(), encode_chunked=True,
-                     headers={"Content-Type": "application/x-tar", "Transfer-Encoding": "chunked"})
+                     headers={"Content-Type": "application/x-tar", "Transfer-Encoding": "chunked", **AUTH})
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
@@ -232,7 +268,7 @@ def _upload(nginx, path):
 def _download(nginx, target, path) -> int:
     conn = _tls_connection(nginx)
     try:
-        conn.request("GET", target)
+        conn.request("GET", target, headers=AUTH)
         resp = conn.getresponse()
         assert resp.status == 200, resp.read()[:500]
         size = 0
@@ -322,9 +358,69 @@ def test_optional_mtls_block(front, tmp_path):
         assert without.status == 400 and b"No required SSL certificate was sent" in without.body
         context = ssl.create_default_context(cafile=nginx.cert)
         context.load_cert_chain(d + "/client.crt", d + "/client.key")
-        with_cert = HTTP(port=nginx.tls_port, tls=context).request("GET", "/_ping")
+        with_cert = HTTP(port=nginx.tls_port, tls=context, headers=AUTH).request("GET", "/_ping")
         assert with_cert.status == 200 and with_cert.body == b"OK"
     finally:
         if nginx is not None:
             nginx.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _from(nginx, source, target, headers=None):
+    """GET ``target`` (sent as written) over TLS from the local address ``source``."""
+    conn = _tls_connection(nginx, source=(source, 0))
+    try:
+        conn.putrequest("GET", target, skip_host=False, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def test_the_shipped_front_needs_a_token(front):
+    """Issue 11 point 1: what deploy/ sets up answers nobody without a token."""
+    _, _, nginx = front
+    target = "/v4.3.1/libpod/images/json"
+    assert _from(nginx, "127.0.0.2", target)[0] == 401
+    assert _from(nginx, "127.0.0.2", target, {"Authorization": "Bearer not-the-token-0123456789"})[0] == 401
+    status, body = _from(nginx, "127.0.0.2", target, AUTH)
+    assert status == 200 and IMAGE in body.decode()
+
+
+METRICS_SPELLINGS = ("/metrics", "/metrics/", "//metrics", "/metrics%2F", "/metrics%2f", "/%6Detrics",
+                     "///metrics/", "/metrics?x=1")
+
+
+@pytest.mark.parametrize("target", METRICS_SPELLINGS)
+def test_metrics_is_for_this_host_only_however_spelled(front, target):
+    """Issue 11 point 12: the host-only rule was an exact location, and
+    podproxy serves /metrics under several spellings: each of them is 403
+    from another address, and the metrics from this host."""
+    _, _, nginx = front
+    status, body = _from(nginx, "127.0.0.2", target, AUTH)
+    assert status == 403 and b"podproxy_http" not in body, (status, body[:200])
+    assert json.loads(body)["response"] == 403
+    status, body = _from(nginx, "127.0.0.1", target, AUTH)
+    assert status == 200 and b"podproxy_http_requests_total" in body
+
+
+def test_failure_brake_counts_per_client_behind_nginx(front):
+    """Issue 11 point 11: 25 bad tokens from one client brake that client
+    (429), not the others: every client reaches podproxy from nginx on the
+    unix socket, and podproxy (--forwarded-allow-ips unix) counts per
+    X-Forwarded-For address. A right token passes even from the braked one."""
+    _, proxy, nginx = front
+    bad = {"Authorization": "Bearer guessing-0123456789abcdef"}
+    statuses = [_from(nginx, "127.0.0.3", "/_ping", bad)[0] for _ in range(25)]
+    assert set(statuses) == {401, 429} and statuses[:10] == [401] * 10, statuses
+    for _ in range(6):  # both workers
+        assert _from(nginx, "127.0.0.1", "/_ping", AUTH) == (200, b"OK")
+        assert _from(nginx, "127.0.0.3", "/_ping", AUTH) == (200, b"OK")
+    for _ in range(4):  # another client's mistakes are its own 401s, not the guesser's brake
+        status, body = _from(nginx, "127.0.0.1", "/_ping", bad)
+        assert status == 401, body
+    assert "authentication failed from 127.0.0.3" in proxy.output()
+    assert "from unix" not in proxy.output()

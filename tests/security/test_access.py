@@ -83,9 +83,30 @@ def test_guessing_is_braked(make_secured_app, token_file):
     client = make_secured_app(token_file=token_file).test_client()
     statuses = [client.get("/_ping", headers={"Authorization": "Bearer guess-%d" % n}).status_code for n in range(12)]
     assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
-    r = client.get("/_ping", headers={"Authorization": "Bearer " + ADMIN})
+    r = client.get("/_ping", headers={"Authorization": "Bearer guess-again"})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     assert set(r.get_json()) == ERROR_KEYS
+    # the brake never refuses a right token (issue 11, point 11)
+    assert client.get("/_ping", headers={"Authorization": "Bearer " + ADMIN}).status_code == 200
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(make_secured_app, token_file):
+    """Issue 11 point 11: from a trusted proxy the brake counts per
+    X-Forwarded-For client; from anyone else X-Forwarded-For changes
+    nothing, so a guesser cannot dodge the brake by writing a new one."""
+    def attempt(client, peer, forwarded, token="guess-0123456789abcdef"):
+        return client.get("/_ping", headers={"Authorization": "Bearer " + token, "X-Forwarded-For": forwarded},
+                          environ_base={"REMOTE_ADDR": peer}).status_code
+
+    behind = make_secured_app(token_file=token_file, forwarded_allow_ips=["10.0.0.1"]).test_client()
+    assert [attempt(behind, "10.0.0.1", "1.2.3.4") for _ in range(11)] == [401] * 10 + [429]
+    assert attempt(behind, "10.0.0.1", "5.6.7.8") == 401                 # another client behind the proxy
+    assert attempt(behind, "10.0.0.1", "5.6.7.8, 1.2.3.4") == 429        # its own XFF entry is not believed
+    assert attempt(behind, "10.0.0.1", "1.2.3.4", token=ADMIN) == 200
+
+    direct = make_secured_app(token_file=token_file, forwarded_allow_ips=["10.0.0.1"]).test_client()
+    spoofed = [attempt(direct, "192.0.2.7", "9.9.9.%d" % n) for n in range(11)]
+    assert spoofed == [401] * 10 + [429]                                 # untrusted peer: XFF ignored
 
 
 def test_rules_file_policy(make_secured_app, tmp_path, fresh_store):

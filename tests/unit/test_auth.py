@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from podproxy.auth import Authenticator, FailureLimiter, Token, exposure_problem, parse_tokens
+from podproxy.auth import Authenticator, FailureLimiter, Token, client_address, exposure_problem, parse_tokens
 from podproxy.errors import APIError
 from podproxy.settings import Settings
 
@@ -53,19 +53,48 @@ def test_no_tokens_means_no_auth():
     assert Authenticator([]).authenticate(None, "c") is None
 
 
-def test_failures_are_braked_per_address():
+def test_failures_are_braked_per_address_and_never_refuse_a_right_token():
+    """Issue 11 point 11: a guesser's failures brake its own failing
+    requests (429), never a right credential, from any address (behind
+    nginx on a unix socket, every client shares one peer address)."""
     now = [1000.0]
     auth = Authenticator(TOKENS, FailureLimiter(max_failures=3, window=60, clock=lambda: now[0]))
     for _ in range(3):
         with pytest.raises(APIError) as err:
-            auth.authenticate("Bearer wrong", "10.0.0.1")
+            auth.authenticate("Bearer wrong-guess-0123456789", "10.0.0.1")
         assert err.value.status == 401
-    with pytest.raises(APIError) as err:  # blocked: even the right token waits
-        auth.authenticate("Bearer " + ADMIN, "10.0.0.1")
-    assert err.value.status == 429 and int(err.value.headers["Retry-After"]) == 61
-    assert auth.authenticate("Bearer " + ADMIN, "10.0.0.2").name == "admin"  # other clients are not
+    for header in ("Bearer wrong-guess-0123456789", None, basic("admin", "nope")):
+        with pytest.raises(APIError) as err:
+            auth.authenticate(header, "10.0.0.1")
+        assert err.value.status == 429 and int(err.value.headers["Retry-After"]) == 61
+    assert auth.authenticate("Bearer " + ADMIN, "10.0.0.1").name == "admin"  # braked address, right token
+    assert auth.authenticate(basic("reader", READER), "10.0.0.1").name == "reader"
+    with pytest.raises(APIError) as err:  # another address's wrong token: its own 401, not the brake
+        auth.authenticate("Bearer wrong-guess-0123456789", "10.0.0.2")
+    assert err.value.status == 401
     now[0] += 61
-    assert auth.authenticate("Bearer " + ADMIN, "10.0.0.1").name == "admin"
+    with pytest.raises(APIError) as err:
+        auth.authenticate("Bearer wrong-guess-0123456789", "10.0.0.1")
+    assert err.value.status == 401
+
+
+@pytest.mark.parametrize("peer, forwarded, trusted, client", [
+    ("10.0.0.9", "1.2.3.4", (), "10.0.0.9"),                      # nobody trusted: the peer
+    ("", "1.2.3.4", (), "unix"),                                  # a unix-socket peer
+    ("", None, ("unix",), "unix"),                                # trusted, but no header
+    ("", "1.2.3.4", ("unix",), "1.2.3.4"),                        # nginx on the unix socket
+    ("", "6.6.6.6, 1.2.3.4", ("unix",), "1.2.3.4"),               # the client's own XFF is not believed
+    ("127.0.0.1", "6.6.6.6, 1.2.3.4, 10.1.2.3", ("127.0.0.1", "10.0.0.0/8"), "1.2.3.4"),  # rightmost untrusted
+    ("127.0.0.1", "10.0.0.1, 10.0.0.2", ("127.0.0.0/8", "10.0.0.0/8"), "10.0.0.1"),      # all trusted: leftmost
+    ("10.9.9.9", "1.2.3.4", ("127.0.0.1",), "10.9.9.9"),          # an untrusted peer's XFF is ignored
+    ("10.9.9.9", "1.2.3.4", ("*",), "1.2.3.4"),
+    ("", "1.2.3.4", ("127.0.0.1",), "unix"),                      # unix not listed
+    ("::1", "2001:db8::1", ("::1",), "2001:db8::1"),
+    ("", " , 1.2.3.4 ,", ("unix",), "1.2.3.4"),                   # empty hops skipped
+    ("", "x" * 500, ("unix",), "x" * 64),                          # bounded key
+])
+def test_client_address(peer, forwarded, trusted, client):
+    assert client_address(peer, forwarded, trusted) == client
 
 
 def test_limiter_memory_is_bounded():
