@@ -93,8 +93,22 @@ def error_message(stderr: str) -> str:
     return text[len("Error: ") :].rstrip("\n")
 
 
+def killed_message(exit_code: int) -> str:
+    """What a negative exit code means (sh's -N: podman was killed by
+    signal N): ``podman was killed by SIGKILL (signal 9)``."""
+    try:
+        name = signal.Signals(-exit_code).name
+    except ValueError:
+        name = "an unknown signal"
+    return "podman was killed by %s (signal %d)" % (name, -exit_code)
+
+
 def error_for(exit_code: int, stderr: str) -> PodmanError:
-    """The typed error for a failed podman command."""
+    """The typed error for a failed podman command. Killed by a signal, its
+    last output line is only progress (``Copying blob ...``): the message
+    says it was killed, and by which signal."""
+    if exit_code < 0:
+        return Failure(killed_message(exit_code), exit_code)
     message = error_message(stderr) or "podman exited with status %d" % exit_code
     if exit_code == 1:
         return NotFound(message, exit_code)
@@ -556,7 +570,9 @@ class Progress:
         self.exit_code = self._proc.exit_code
         self._runner.notify(self.args, self.exit_code, time.monotonic() - self._start)
         self.stdout = self._proc.stdout or b""
-        if self.exit_code != 0:
+        if self.exit_code < 0:
+            self.error = killed_message(self.exit_code)
+        elif self.exit_code != 0:
             self.error = "\n".join(error).rstrip("\n") if error else "podman exited with status %d" % self.exit_code
 
     def failure(self) -> "PodmanError":
