@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
 from . import guard, metrics, observe
+from .api.bodies import check_declared_size
 from .api.ops import ops
 from .api.responses import form_get, services
 from .engine.cache import AnswerCache
@@ -103,6 +104,7 @@ def dispatch(**_ignored):
     guard.check_route(route)
     g.api_route = route
     route_matched(request.environ, route.template)
+    check_declared_size(services().settings.max_body_size)  # every body counts, not only uploads
     g.query_pairs = parse_query(raw_query)
     g.request_uri = uri
     if route.query is not None:

@@ -133,16 +133,27 @@ def _bad(c: str, context: str):
     raise _Syntax("invalid character %s %s" % (_quote_char(c), context))
 
 
+MAX_DEPTH = 10000  # Go's encoding/json scanner: maxNestingDepth
+
+
 class _Scanner:
     """A direct transcription of the decisions of Go's encoding/json scanner,
     only to produce its error messages; the value itself is parsed by the
-    standard library once the text is known to be valid."""
+    standard library once the text is known to be valid.
+
+    Iterative (an explicit stack, not recursion), so any nesting costs no
+    Python stack: like Go, more than ``MAX_DEPTH`` open arrays/objects is
+    the error ``invalid character '[' exceeded max depth``. ``keep``: the
+    containers nested deeper than that are recorded in ``pruned`` as
+    (start, end) spans, for ``unmarshal`` to parse only what its type reads."""
 
     WS = " \t\r\n"
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, keep: int = MAX_DEPTH):
         self.s = text
         self.i = 0
+        self.keep = keep
+        self.pruned: list[tuple[int, int]] = []
 
     def peek(self):
         if self.i >= len(self.s):
@@ -154,22 +165,75 @@ class _Scanner:
             self.i += 1
 
     def run(self):
-        self.skip_ws()
-        self.value("looking for beginning of value")
-        self.skip_ws()
-        if self.i < len(self.s):
-            _bad(self.s[self.i], "after top-level value")
+        stack: list[str] = []  # "{" or "[" per open container
+        starts: list[int] = []
+        state, context = "value", "looking for beginning of value"
+        while True:
+            if state == "value":
+                self.skip_ws()
+                c = self.peek()
+                if c in "{[":
+                    if len(stack) >= MAX_DEPTH:
+                        _bad(c, "exceeded max depth")
+                    stack.append(c)
+                    starts.append(self.i)
+                    self.i += 1
+                    self.skip_ws()
+                    if self.peek() == ("}" if c == "{" else "]"):
+                        self.i += 1
+                        self._close(stack, starts)
+                        state = "after"
+                    else:
+                        state, context = ("key", None) if c == "{" else ("value", "looking for beginning of value")
+                    continue
+                self.scalar(c, context)
+                state = "after"
+            elif state == "key":
+                self.skip_ws()
+                c = self.peek()
+                if c != '"':
+                    _bad(c, "looking for beginning of object key string")
+                self.i += 1
+                self.string()
+                self.skip_ws()
+                c = self.peek()
+                if c != ":":
+                    _bad(c, "after object key")
+                self.i += 1
+                state, context = "value", "looking for beginning of value"
+            else:  # after a value
+                if not stack:
+                    self.skip_ws()
+                    if self.i < len(self.s):
+                        _bad(self.s[self.i], "after top-level value")
+                    return
+                self.skip_ws()
+                c = self.peek()
+                self.i += 1
+                if stack[-1] == "{":
+                    if c == "}":
+                        self._close(stack, starts)
+                    elif c == ",":
+                        state = "key"
+                    else:
+                        _bad(c, "after object key:value pair")
+                else:
+                    if c == "]":
+                        self._close(stack, starts)
+                    elif c == ",":
+                        state, context = "value", "looking for beginning of value"
+                    else:
+                        _bad(c, "after array element")
 
-    def value(self, context):
-        self.skip_ws()
-        c = self.peek()
-        if c == "{":
-            self.i += 1
-            self.obj()
-        elif c == "[":
-            self.i += 1
-            self.arr()
-        elif c == '"':
+    def _close(self, stack: list, starts: list) -> None:
+        """The container on top of ``stack`` ended just before ``self.i``."""
+        start = starts.pop()
+        if len(stack) == self.keep + 1:
+            self.pruned.append((start, self.i))
+        stack.pop()
+
+    def scalar(self, c, context):
+        if c == '"':
             self.i += 1
             self.string()
         elif c == "-" or "0" <= c <= "9":
@@ -182,47 +246,6 @@ class _Scanner:
             self.literal("null")
         else:
             _bad(c, context)
-
-    def obj(self):
-        self.skip_ws()
-        if self.peek() == "}":
-            self.i += 1
-            return
-        while True:
-            self.skip_ws()
-            c = self.peek()
-            if c != '"':
-                _bad(c, "looking for beginning of object key string")
-            self.i += 1
-            self.string()
-            self.skip_ws()
-            c = self.peek()
-            if c != ":":
-                _bad(c, "after object key")
-            self.i += 1
-            self.value("looking for beginning of value")
-            self.skip_ws()
-            c = self.peek()
-            self.i += 1
-            if c == "}":
-                return
-            if c != ",":
-                _bad(c, "after object key:value pair")
-
-    def arr(self):
-        self.skip_ws()
-        if self.peek() == "]":
-            self.i += 1
-            return
-        while True:
-            self.value("looking for beginning of value")
-            self.skip_ws()
-            c = self.peek()
-            self.i += 1
-            if c == "]":
-                return
-            if c != ",":
-                _bad(c, "after array element")
 
     def string(self):
         while True:
@@ -345,13 +368,36 @@ def _convert(v, t: GoType, errors: list):
     return v
 
 
+def _levels(t: GoType) -> int:
+    """How many arrays/objects deep ``t`` reads: a container nested deeper
+    can only be a type error, which names its kind and not its content."""
+    n = 0
+    while t.kind in ("map", "slice"):
+        n, t = n + 1, t.elem
+    return n
+
+
+def _pruned(raw: str, spans: list) -> str:
+    """``raw`` with each (start, end) container span emptied (``[]``/``{}``),
+    so that the standard parser never recurses deeper than the Go type."""
+    if not spans:
+        return raw
+    out, at = [], 0
+    for start, end in spans:
+        out += [raw[at:start], "{}" if raw[start] == "{" else "[]"]
+        at = end
+    out.append(raw[at:])
+    return "".join(out)
+
+
 def unmarshal(raw: str, t: GoType):
     """Parse ``raw`` into Go type ``t``. Returns (value, error_text|None)."""
+    scanner = _Scanner(raw, keep=_levels(t))
     try:
-        _Scanner(raw).run()
+        scanner.run()
     except _Syntax as e:
         return None, str(e)
-    value = json.loads(raw)
+    value = json.loads(_pruned(raw, scanner.pruned))
     errors: list = []
     result = _convert(value, t, errors)
     if errors:

@@ -105,8 +105,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("ready_timeout", "Seconds /readyz waits for 'podman version' before answering 503. "
            "Default 5.", parse=float, metavar="SECONDS"),
     # transfers (load, import, scp)
-    Option("max_body_size", "Largest request body (load, import): 512M, 4G... Bigger uploads are "
-           "cut off with 413 while they stream, and nothing is stored. Default 0 = no limit.",
+    Option("max_body_size", "Largest request body, on every route: 512M, 4G... A bigger Content-Length is "
+           "a 413 before the body is read; uploads (load, import, build) are also cut off with 413 while "
+           "they stream, and nothing is stored. Default 0 = no limit.",
            parse=parse_size, metavar="SIZE"),
     Option("allow_url_import", "Let POST /libpod/images/import?url= make this server fetch an "
            "http(s) URL. Off by default (403).", flag=True),

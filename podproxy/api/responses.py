@@ -2,9 +2,10 @@
 helpers handlers share."""
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g
 
 from .. import gojson
+from .bodies import form_pairs
 
 JSON = "application/json"
 TEXT = "text/plain; charset=us-ascii"
@@ -38,9 +39,11 @@ def engine():
 
 def form_get(key: str) -> str:
     """Go's ``r.Form.Get(key)``: the first value of ``key`` (exact case),
-    from a form body first, then from the URL query; "" if absent."""
-    if key in request.form:
-        return request.form[key]
+    from a form body first (``bodies.form_pairs``: bounded, 413 when too
+    large), then from the URL query; "" if absent."""
+    for k, v in form_pairs():
+        if k == key:
+            return v
     for k, v in g.query_pairs:  # parsed once by the dispatcher, as podman does
         if k == key:
             return v

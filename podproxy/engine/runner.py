@@ -93,8 +93,22 @@ def error_message(stderr: str) -> str:
     return text[len("Error: ") :].rstrip("\n")
 
 
+def killed_message(exit_code: int) -> str:
+    """What a negative exit code means (sh's -N: podman was killed by
+    signal N): ``podman was killed by SIGKILL (signal 9)``."""
+    try:
+        name = signal.Signals(-exit_code).name
+    except ValueError:
+        name = "an unknown signal"
+    return "podman was killed by %s (signal %d)" % (name, -exit_code)
+
+
 def error_for(exit_code: int, stderr: str) -> PodmanError:
-    """The typed error for a failed podman command."""
+    """The typed error for a failed podman command. Killed by a signal, its
+    last output line is only progress (``Copying blob ...``): the message
+    says it was killed, and by which signal."""
+    if exit_code < 0:
+        return Failure(killed_message(exit_code), exit_code)
     message = error_message(stderr) or "podman exited with status %d" % exit_code
     if exit_code == 1:
         return NotFound(message, exit_code)
@@ -279,17 +293,18 @@ class Runner:
             kwargs["_env"] = env
         try:
             return self._cmd()(*args, **kwargs)
-        except OSError as e:
-            raise Unavailable("cannot run podman: %s" % e, 127) from None
+        except (OSError, sh.ForkException) as e:
+            release_failed_start(e)
+            raise Unavailable("cannot run podman: %s" % start_error(e), 127) from None
 
-    @staticmethod
-    def check_args(args: Sequence[str]) -> None:
-        """Every argument must fit in argv as it is (400 otherwise): a NUL
-        byte or undecodable bytes would make the exec itself fail."""
-        from .validate import argument
+    def check_args(self, args: Sequence[str]) -> None:
+        """Every argument must fit in argv as it is, and all within exec's
+        size bounds (``validate.arguments``; 400 otherwise): a NUL byte,
+        undecodable bytes or an oversized argument would make the exec
+        itself fail."""
+        from .validate import arguments
 
-        for arg in args:
-            argument(arg)
+        arguments([*self.global_options, *args])
 
     def argv(self, args: Sequence[str]) -> list[str]:
         return [self.podman, *self.global_options, *args]
@@ -555,7 +570,9 @@ class Progress:
         self.exit_code = self._proc.exit_code
         self._runner.notify(self.args, self.exit_code, time.monotonic() - self._start)
         self.stdout = self._proc.stdout or b""
-        if self.exit_code != 0:
+        if self.exit_code < 0:
+            self.error = killed_message(self.exit_code)
+        elif self.exit_code != 0:
             self.error = "\n".join(error).rstrip("\n") if error else "podman exited with status %d" % self.exit_code
 
     def failure(self) -> "PodmanError":
@@ -567,6 +584,91 @@ class Progress:
             return
         self._closed = True
         stop_run(self, self._file.close)
+
+
+def start_error(exc: BaseException) -> str:
+    """What made a start fail: for sh's ``ForkException`` (the exec failed
+    in the child) the last line of the child's traceback, e.g. ``[Errno 7]
+    Argument list too long``."""
+    if isinstance(exc, sh.ForkException):
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        last = lines[-1] if lines else "exec failed"
+        return last.split(": ", 1)[1] if last.startswith(("OSError: ", "FileNotFoundError: ",
+                                                          "PermissionError: ")) else last
+    return str(exc)
+
+
+# sh 2.x's OProc.__init__: the fds it opens, as attributes of the OProc
+# (the parent's ends; the child's ends) and as locals (sync pipes)
+_PARENT_FDS = ("_stdin_parent_fd", "_stdout_parent_fd", "_stderr_parent_fd", "_pipe_fd")
+_CHILD_FDS = ("_stdin_child_fd", "_stdout_child_fd", "_stderr_child_fd")
+_SESSION_PIPE = ("session_pipe_read", "session_pipe_write")
+_EXC_PIPE = ("exc_pipe_read", "exc_pipe_write")
+
+
+def release_failed_start(exc: BaseException, reap_timeout: float = 5.0) -> None:
+    """Clean up after sh failed to start a process: sh does not. Its
+    ``OProc.__init__`` raised, leaving the fds it had opened (up to four per
+    start: two pipe ends, two sync pipes) and, when the fork had happened,
+    the child it forked, which exited and is never reaped (a zombie).
+
+    They are found in the failed frame (sh 2.x's names) and released:
+
+    * ``ForkException``: the child's exec failed (``E2BIG``, a binary that
+      cannot run); sh has closed the child's ends and the exception pipe.
+      Our ends and the session pipe are closed and the child is reaped.
+    * an ``OSError`` before the fork (no pid: ``pipe``/``fork`` failed):
+      nothing was closed yet, so every fd made so far is closed.
+
+    Any other state is left alone (closing an fd twice could close another
+    thread's)."""
+    frame = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "__init__" and code.co_filename == sh.__file__ and "exc_pipe_read" in code.co_varnames:
+            frame = tb.tb_frame  # OProc.__init__
+        tb = tb.tb_next
+    if frame is None:
+        return
+    local = frame.f_locals
+    proc = local.get("self")
+    pid = vars(proc).get("pid") if proc is not None else None
+    if isinstance(exc, sh.ForkException) and pid:
+        fds = [getattr(proc, name, None) for name in _PARENT_FDS] + [local.get(n) for n in _SESSION_PIPE]
+    elif pid is None:
+        fds = [getattr(proc, name, None) for name in _PARENT_FDS + _CHILD_FDS] + \
+              [local.get(n) for n in _SESSION_PIPE + _EXC_PIPE]
+    else:
+        log.error("podman start failed in an unknown state; its fds and pid %s are left as they are", pid)
+        return
+    for fd in fds:
+        if isinstance(fd, int):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    if pid:
+        _reap(pid, reap_timeout)
+
+
+def _reap(pid: int, timeout: float) -> None:
+    """Wait for the child ``pid`` to exit (SIGKILL after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        if time.monotonic() > deadline:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            deadline = float("inf")
+        time.sleep(0.005)
 
 
 def stop_run(run, release) -> None:

@@ -17,7 +17,9 @@ Two kinds, both answered as podman itself answers:
 * ``argument``: any other value (a filter, a ``changes`` line, a format)
   goes into argv joined to its option (``--filter=VALUE``), so it cannot
   be an option; it must still be representable in argv (no NUL, valid
-  UTF-8), else 400 (the runner applies this to every argument).
+  UTF-8) and within the kernel's size bounds below, else 400
+  (``arguments``: the runner applies this to every command, before podman
+  starts).
 """
 from __future__ import annotations
 
@@ -25,6 +27,13 @@ import re
 
 from ..errors import APIError
 from .runner import Failure
+
+# The sizes exec accepts: Linux refuses (E2BIG) one argument longer than
+# MAX_ARG_STRLEN (32 pages, 131072 bytes with its NUL), and argv plus the
+# environment over ARG_MAX (a quarter of the stack limit, usually 2 MiB).
+# These are the bounds, in UTF-8 bytes, that a command's arguments are held to:
+MAX_ARGUMENT = 128 * 1024 - 1  # one argument
+MAX_ARGUMENTS = 1024 * 1024  # all the arguments of one command (half of ARG_MAX: room for the environment)
 
 _REFERENCE_CHARS = re.compile(r"[A-Za-z0-9._:/@_-]*\Z")
 INVALID_REFERENCE = "invalid reference format"
@@ -53,10 +62,27 @@ def representable(value: str) -> bool:
 
 
 def argument(value: str) -> str:
+    """``value`` if it can be an argv element: else 400 "invalid argument"."""
     if not representable(value):
         raise APIError(400, "invalid argument: %s contains a NUL byte or bytes that are not UTF-8" % go_quote(value),
                        "invalid argument")
+    size = len(value.encode("utf-8"))
+    if size > MAX_ARGUMENT:
+        raise APIError(400, "invalid argument: a value of %d bytes is longer than the limit of %d bytes"
+                       % (size, MAX_ARGUMENT), "invalid argument")
     return value
+
+
+def arguments(values) -> None:
+    """Every value an ``argument``, and all of them together within
+    ``MAX_ARGUMENTS`` (else 400): what podman is started with can always be
+    exec'd."""
+    total = 0
+    for value in values:
+        total += len(argument(value).encode("utf-8")) + 1
+    if total > MAX_ARGUMENTS:
+        raise APIError(400, "invalid argument: %d bytes of arguments are more than the limit of %d bytes"
+                       % (total, MAX_ARGUMENTS), "invalid argument")
 
 
 def go_quote(s: str) -> str:

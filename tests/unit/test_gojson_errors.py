@@ -30,3 +30,22 @@ def test_cause_of():
 def test_quote_char_of_non_ascii_is_first_byte():
     assert gojson.unmarshal("é", gojson.MAP(gojson.BOOL))[1] == "invalid character 'Ã' looking for beginning of value"
     assert gojson.unmarshal("\x01", gojson.MAP(gojson.BOOL))[1] == "invalid character '\\x01' looking for beginning of value"
+
+
+def test_deep_nesting_is_gos_type_error_not_a_recursion_error():
+    """Nesting costs no Python stack: up to Go's 10000 levels the answer is
+    the type error podman gives, one level more is Go's depth error."""
+    maps, slices = gojson.MAP(gojson.MAP(gojson.BOOL)), gojson.MAP(gojson.SLICE(gojson.STRING))
+    for depth in (500, 10000):
+        assert gojson.unmarshal("[" * depth + "]" * depth, slices)[1] == \
+            "json: cannot unmarshal array into Go value of type map[string][]string"
+        assert gojson.unmarshal('{"a":' * depth + "1" + "}" * depth, maps)[1] == \
+            "json: cannot unmarshal object into Go value of type bool"
+    assert gojson.unmarshal("[" * 10001 + "]" * 10001, slices)[1] == "invalid character '[' exceeded max depth"
+    assert gojson.unmarshal('{"a":' * 10001 + "1" + "}" * 10001, maps)[1] == \
+        "invalid character '{' exceeded max depth"
+    # a syntax error before the depth is reached is reported first, as Go's scanner does
+    assert gojson.unmarshal("[1 2" + "[" * 10001, slices)[1] == "invalid character '2' after array element"
+    # what the type reads is kept whole
+    kept = ({"a": {"b": True, "c": False}, "d": {}}, None)
+    assert gojson.unmarshal('{"a":{"b":true,"c":false},"d":{}}', maps) == kept
