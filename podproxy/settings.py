@@ -88,9 +88,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("header_timeout", "Seconds a client has to send a request's whole head (request line and "
            "headers) once it has connected or begun it; then the connection is closed. Until then it "
            "holds no thread. Default 5.", parse=float, metavar="SECONDS"),
-    Option("body_timeout", "Seconds a request's body may make no progress (and an answer may wait "
-           "for the client to read) before the request is dropped: an upload is then removed and "
-           "podman never started. 0 = never. Default 30.", parse=float, metavar="SECONDS"),
+    Option("body_timeout", "Seconds a request's body may make no progress before the request is "
+           "dropped (an upload is then removed, podman never started), and that a client may take "
+           "to read one chunk (up to 1 MiB) of an answer. 0 = never. Default 30.", parse=float,
+           metavar="SECONDS"),
     # transfers (load, import, scp)
     Option("max_body_size", "Largest request body (load, import): 512M, 4G... Bigger uploads are "
            "cut off with 413 while they stream, and nothing is stored. Default 0 = no limit.",

@@ -68,6 +68,8 @@ from .errors import error_body
 
 SLOTS = 64  # a worker's slot is its gunicorn age modulo this
 MARGIN = 1
+ACCEPT_BATCH = 64  # connections accepted per wake-up at most
+RECHECK = 0.02  # seconds: how often a worker held back by the fair share looks again
 STALE = 3.0  # seconds: an idle worker's loop still turns once a second
 LINGER = 0.002  # seconds a thread waits for a keep-alive client's next request
 HEAD_MAX = 64 * 1024  # bytes of request head the event loop buffers (podman's clients send < 2 KiB)
@@ -223,6 +225,7 @@ class BalancedThreadWorker(ThreadWorker):
         self.slot = TABLE.slot(self.age)
         self._busy = 0
         self._bodies = 0  # requests with a body in threads
+        self._held_back = False  # not accepting only for the fair share
         self._busy_lock = threading.Lock()
         settings = _server.active_settings()
         self.header_timeout = settings.header_timeout
@@ -233,16 +236,23 @@ class BalancedThreadWorker(ThreadWorker):
     # -- a thread only for a whole request head --------------------------------
 
     def accept(self, listener):
-        try:
-            client_sock, client_addr = listener.accept()
-        except OSError as e:
-            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
-                raise
-            return
-        self.nr_conns += 1
-        conn = _Conn(self.cfg, client_sock, client_addr, listener.getsockname())
-        conn.worker = self
-        self.enqueue_req(conn)
+        """Up to ``ACCEPT_BATCH`` connections while this worker keeps its
+        fair share (gunicorn takes one per turn of the loop: a burst of
+        silent connections then kept others waiting in the backlog)."""
+        for _ in range(ACCEPT_BATCH):
+            try:
+                client_sock, client_addr = listener.accept()
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                    raise
+                return
+            self.nr_conns += 1
+            conn = _Conn(self.cfg, client_sock, client_addr, listener.getsockname())
+            conn.worker = self
+            self.enqueue_req(conn)
+            if (self.nr_conns >= self.worker_connections
+                    or not may_accept(self.nr_conns, TABLE.fewest_elsewhere(self.slot, time.monotonic()))):
+                return
 
     def _gated(self, conn) -> bool:
         """Whether ``conn`` must show its whole head before a thread takes it
@@ -425,15 +435,21 @@ class BalancedThreadWorker(ThreadWorker):
     # -- fair share ------------------------------------------------------------------
 
     def set_accept_enabled(self, enabled):
+        self._held_back = False
         if enabled and self.alive:
             enabled = may_accept(self.nr_conns, TABLE.fewest_elsewhere(self.slot, time.monotonic()))
+            self._held_back = not enabled
         super().set_accept_enabled(enabled)
 
     def wait_for_and_dispatch_events(self, timeout):
+        """A worker held back by the fair share looks again every
+        ``RECHECK`` s, not once a second: the others may stop accepting
+        too, on counts it has not published yet (1,000 connections opened at
+        once were accepted at ~20/s, and no other client got in)."""
         if self.alive:
             TABLE.publish(self.slot, self.nr_conns, time.monotonic())
             self.set_accept_enabled(self.nr_conns < self.worker_connections)
-        super().wait_for_and_dispatch_events(timeout)
+        super().wait_for_and_dispatch_events(min(timeout, RECHECK) if self._held_back else timeout)
 
     def run(self):
         try:
