@@ -167,12 +167,14 @@ def _open(port: int, first: bytes) -> socket.socket | None:
 
 
 def _alive(s: socket.socket) -> bool:
+    """Still held: the server has neither answered (a 503, a 408...) nor closed."""
     try:
-        return s.recv(65536, socket.MSG_PEEK) != b""
+        s.recv(1, socket.MSG_PEEK)
     except BlockingIOError:
         return True
     except OSError:
-        return False
+        pass
+    return False
 
 
 def hold(port: int, count: int, seconds: float, first: bytes, trickle: bytes | None, every: float) -> dict:
