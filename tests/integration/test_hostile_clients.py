@@ -196,3 +196,21 @@ def test_the_shipped_nginx_bounds_slow_heads_and_bodies():
     for directive in ("client_header_timeout", "client_body_timeout"):
         values = re.findall(r"\b%s\s+(\d+)s;" % directive, conf)
         assert values and all(int(v) <= 60 for v in values), directive
+
+
+def test_a_burst_of_silent_connections_does_not_starve_the_accept(store):
+    """Two workers (the fair-share accept): 600 connections opened at once
+    used to be accepted at ~20/s, and a client behind them waited that long."""
+    srv = start_podproxy(store, "--header-timeout", "30", workers=2, threads=4)
+    silent = []
+    try:
+        for _ in range(8):
+            ping_seconds(srv)  # every worker has answered once (its first /_ping runs podman)
+        silent = [connect(srv) for _ in range(600)]
+        start = time.monotonic()
+        reply = srv.http.request("GET", "/_ping", timeout=30)
+        assert reply.status == 200 and time.monotonic() - start < 3.0
+    finally:
+        for sock in silent:
+            sock.close()
+        srv.stop()
