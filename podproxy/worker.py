@@ -120,9 +120,10 @@ def _readable(conn, timeout: float) -> bool:
 
 
 def head_end(data: bytes) -> bool:
-    """``data`` holds a whole request head (ends with an empty line; a
-    bare LF is the parser's to refuse)."""
-    return b"\r\n\r\n" in data or b"\n\n" in data
+    """``data`` holds a whole request head: its empty line, CRLF only (the
+    parser looks for no other end, so a bare ``\n\n`` must not let a
+    client into a thread whose parser then waits for more)."""
+    return b"\r\n\r\n" in data.lstrip(b"\r\n")  # empty lines before a request line end nothing
 
 
 def head_too_large(data: bytes, limit_request_line: int) -> tuple[int, str, str]:

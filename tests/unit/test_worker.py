@@ -58,6 +58,9 @@ def test_a_head_is_whole_only_with_its_empty_line():
     assert head_end(b"GET / HTTP/1.1\r\n\r\nbody")
     assert not head_end(b"GET / HTTP/1.1\r\nHost: x\r\n")
     assert not head_end(b"")
+    assert not head_end(b"GET / HTTP/1.1\nHost: x\n\n")  # the parser would wait for its CRLF end
+    assert not head_end(b"\r\n\r\nGET / HTTP/1.1\r\n")
+    assert head_end(b"\r\nGET / HTTP/1.1\r\n\r\n")
 
 
 def test_a_head_over_the_limit_is_414_for_its_line_else_431():
