@@ -104,6 +104,13 @@ OPTIONS: tuple[Option, ...] = (
            "Default text.", parse=parse_log_format, metavar="FORMAT"),
     Option("ready_timeout", "Seconds /readyz waits for 'podman version' before answering 503. "
            "Default 5.", parse=float, metavar="SECONDS"),
+    Option("header_timeout", "Seconds a client has to send a request's whole head (request line and "
+           "headers) once it has connected or begun it; then the connection is closed. Until then it "
+           "holds no thread. Default 5.", parse=float, metavar="SECONDS"),
+    Option("body_timeout", "Seconds a request's body may make no progress before the request is "
+           "dropped (an upload is then removed, podman never started), and that a client may take "
+           "to read one chunk (up to 1 MiB) of an answer. 0 = never. Default 30.", parse=float,
+           metavar="SECONDS"),
     # transfers (load, import, scp)
     Option("max_body_size", "Largest request body, on every route: 512M, 4G... A bigger Content-Length is "
            "a 413 before the body is read; uploads (load, import, build) are also cut off with 413 while "
@@ -149,6 +156,8 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     ready_timeout: float = 5.0
+    header_timeout: float = 5.0
+    body_timeout: float = 30.0
     max_body_size: int = 0
     allow_url_import: bool = False
     allow_scp: bool = False

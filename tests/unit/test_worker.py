@@ -49,3 +49,39 @@ def test_a_thread_lingers_only_for_a_request_that_is_there():
     finally:
         server.close()
         client.close()
+
+
+def test_a_head_is_whole_only_with_its_empty_line():
+    from podproxy.worker import head_end
+
+    assert head_end(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head_end(b"GET / HTTP/1.1\r\n\r\nbody")
+    assert not head_end(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    assert not head_end(b"")
+    assert not head_end(b"GET / HTTP/1.1\nHost: x\n\n")  # the parser would wait for its CRLF end
+    assert not head_end(b"\r\n\r\nGET / HTTP/1.1\r\n")
+    assert head_end(b"\r\nGET / HTTP/1.1\r\n\r\n")
+
+
+def test_a_head_over_the_limit_is_414_for_its_line_else_431():
+    from podproxy.worker import head_too_large
+
+    assert head_too_large(b"GET /" + b"a" * 9000, 8190)[0] == 414
+    assert head_too_large(b"GET / HTTP/1.1\r\nX: " + b"v" * 9000, 8190)[0] == 431
+
+
+def test_gunicorn_html_errors_become_podman_error_bodies():
+    import json
+
+    from podproxy.worker import html_error_as_json
+
+    html = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: text/html\r\n"
+            b"Content-Length: 10\r\n\r\n<html><body><h1><p>Request Header Fields Too Large</p></h1>\n"
+            b"Error parsing headers: &#x27;limit request headers fields&#x27;\n</body></html>")
+    head, _, body = html_error_as_json(html).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ") and b"Content-Type: application/json" in head
+    assert b"Content-Length: %d" % len(body) in head
+    assert json.loads(body) == {"cause": "Error parsing headers: 'limit request headers fields'",
+                                "message": "Error parsing headers: 'limit request headers fields'",
+                                "response": 431}
+    assert html_error_as_json(b"HTTP/1.1 200 OK\r\n\r\n") == b"HTTP/1.1 200 OK\r\n\r\n"
