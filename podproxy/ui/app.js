@@ -692,7 +692,9 @@ function doExport() {
   const data = current;
   const status = $("#export-status");
   const xhr = new XMLHttpRequest();
-  xhr.open("GET", API + "/images/" + data.Id + "/get" + q({ format }));
+  // by name when it has one, so that the archive carries the name (as podman save NAME)
+  const ref = (data.RepoTags && data.RepoTags[0]) || data.Id;
+  xhr.open("GET", API + "/images/" + enc(ref) + "/get" + q({ format }));
   for (const [k, v] of Object.entries(headers())) xhr.setRequestHeader(k, v);
   xhr.responseType = "blob";
   xhr.onprogress = (e) => { status.textContent = "received " + size(e.loaded) + "\u2026"; };
