@@ -492,19 +492,22 @@ async function showImage(id) {
   applyAccess($("#image-actions"));
   document.title = "podproxy: " + (data.RepoTags && data.RepoTags[0] || shortId(data.Id));
   renderTitle(data);
-  body.replaceChildren(...overview(data));
-  const [history, tree, requires, changes] = await Promise.all([
-    json("GET", "/images/" + data.Id + "/history").catch((e) => e),
-    json("GET", "/images/" + data.Id + "/tree").catch((e) => e),
-    json("GET", "/images/" + data.Id + "/tree?whatrequires=true").catch((e) => e),
-    json("GET", "/images/" + data.Id + "/changes").catch((e) => e),
-  ]);
-  if (current !== data) return;
-  body.append(
-    section("Layers", treePicture(tree, data, "layers")),
-    section("What requires this image", treePicture(requires, data, "requires")),
-    section("History", historyTable(history)),
-    section("Changes", changesTable(changes)));
+  // every section has its place at once; the slower ones fill in
+  const slot = (title) => section(title, el("p", { class: "muted", text: "Loading\u2026" }));
+  const layers = slot("Layers"), requires = slot("What requires this image");
+  const hist = slot("History"), chg = slot("Changes");
+  const [over, config, env, labels] = overview(data);
+  body.replaceChildren(el("div", { class: "pair" }, over, layers), el("div", { class: "pair" }, config, requires),
+                       el("div", { class: "pair" }, env, labels), hist, chg);
+  const fill = (sec, content) => sec.replaceChildren(sec.firstChild, content);
+  const get = (path) => json("GET", "/images/" + data.Id + path).catch((e) => e);
+  const jobs = [
+    get("/tree").then((t) => fill(layers, treePicture(t, data, "layers", layers.clientWidth))),
+    get("/tree?whatrequires=true").then((t) => fill(requires, treePicture(t, data, "requires", requires.clientWidth))),
+    get("/history").then((h) => fill(hist, historyTable(h))),
+    get("/changes").then((c) => fill(chg, changesTable(c))),
+  ];
+  await Promise.all(jobs);
 }
 
 function renderTitle(data) {
@@ -590,15 +593,18 @@ function changesTable(changes) {
 // The tree as a picture: one box per layer (bottom layer first), indented
 // by depth, joined by lines; a box that is some image's top layer carries
 // that image's names, and this image's own top layer is marked.
-function treePicture(tree, data, kind) {
+function treePicture(tree, data, kind, room) {
   if (tree instanceof Error) return failed("Tree", tree);
   const nodes = parseTree(tree.Tree);
   if (!nodes.length) return el("p", { class: "muted", text: "No layers." });
   const own = new Set(data.RepoTags || []);
-  const boxH = 44, gap = 14, indent = 28, width = 560;
+  // drawn at the width it is shown at, so its text keeps its size on a narrow window
+  const width = Math.max(260, Math.min(640, (room || 600) - 34));
+  const boxH = 44, gap = 14, indent = 28;
+  const fit = (text, px) => { const n = Math.floor(px / 7.4); return text.length > n ? text.slice(0, n - 1) + "\u2026" : text; };
   const height = nodes.length * (boxH + gap);
   const maxSize = Math.max(...nodes.map((n) => n.size), 1);
-  const pic = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "tree " + kind, role: "img",
+  const pic = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, class: "tree " + kind, role: "img",
                            "aria-label": (kind === "layers" ? "layers of " : "images that require ") + shortId(data.Id) });
   const last = [];  // last box seen at each depth, to draw the joins
   nodes.forEach((n, i) => {
@@ -619,7 +625,7 @@ function treePicture(tree, data, kind) {
       svg("rect", { x, y, width: w, height: boxH, rx: 6 }),
       svg("rect", { x: x + 1, y: y + boxH - 6, width: Math.max(2, ((w - 2) * n.size) / maxSize), height: 5, class: "sizebar" }),
       svg("text", { x: x + 10, y: y + 17, class: "lid" }, n.id + "  \u00b7  " + n.sizeText),
-      svg("text", { x: x + 10, y: y + 33, class: "tags" }, n.top.length ? n.top.join(", ") : "(layer)"));
+      svg("text", { x: x + 10, y: y + 33, class: "tags" }, fit(n.top.length ? n.top.join(", ") : "(layer)", w - 20)));
     pic.append(g);
   });
   return el("div", { class: "tree-wrap" }, pic);

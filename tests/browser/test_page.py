@@ -87,7 +87,7 @@ def test_image_page_shows_inspect_history_tree_and_changes(page, ui_store):
     page.wait(lambda: len(page.css("svg.tree")) == 2 and page.css("table.history"), "the image page")
     assert page.text("#image-title").startswith(CHILD)
     headings = [h.text for h in page.css("#image-body h2")]
-    assert headings == ["Overview", "Config", "Environment", "Labels", "Layers", "What requires this image",
+    assert headings == ["Overview", "Layers", "Config", "What requires this image", "Environment", "Labels",
                         "History", "Changes"]
     inspect = json.loads(ui_store.out("image", "inspect", ui_store.child_id))[0]
     body = page.text("#image-body")
