@@ -212,14 +212,23 @@ def test_export_download_and_load_back(page, ui_store, downloads):
     os.unlink(path)
 
 
-def test_import_rootfs_by_file(page, ui_store):
+def test_import_rootfs_dropped_on_the_page(page, ui_store):
     tar = ui_store.rootfs_tar({"imported": b"through the page"})
     page.open()
     page.list_loaded()
     page.one("#upload-open").click()
     page.one('input[name=upload-kind][value="import"]').click()
     type_into(page, "#import-ref", "localhost/demo/imported:3", submit=False)
-    page.css("#upload-file")[0].send_keys(tar)
+    # a file dropped on the drop zone: selenium cannot drag from the desktop,
+    # so the test picks the file with an input of its own and drops it
+    page.d.execute_script("const i = document.createElement('input'); i.type = 'file'; i.id = 'test-pick';"
+                          "document.body.append(i);")
+    page.css("#test-pick")[0].send_keys(tar)
+    page.d.execute_script("""
+        const dt = new DataTransfer();
+        dt.items.add(document.querySelector('#test-pick').files[0]);
+        document.querySelector('#drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true,
+                                                                            cancelable: true}));""")
     page.wait(lambda: page.text("#upload-result"), "the import", timeout=120)
     assert page.text("#upload-result").startswith("Imported ")
     image_id = json.loads(ui_store.out("image", "inspect", "localhost/demo/imported:3"))[0]["Id"]
