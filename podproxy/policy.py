@@ -24,8 +24,9 @@ Presets:
 
 Public routes (``PUBLIC``): the web page's static files under ``/ui/``
 (``--ui on``). They hold no data and need no token; every preset allows
-them and the guard does not ask for credentials. Everything the page
-shows or does is an API call that carries the user's token.
+them and the guard does not ask for credentials (nor apply rules files:
+``--ui off`` is how to not serve them). Everything the page shows or does
+is an API call that carries the user's token.
 
 Deny by default: a route that is in no list here (a new route nobody
 classified) is allowed by ``full`` only.

@@ -682,6 +682,9 @@ async function doRemove() {
     if (e.status === 409) {
       result("This image is in use: " + e.message + ". Stop and remove those containers first, " +
              "or tick \u201cforce\u201d to remove them together with the image.", true);
+    } else if (/more than one tag/.test(e.message)) {
+      result("Remove failed: " + e.message + ". This image has several names: remove names with \u00d7 first, " +
+             "or tick \u201cforce\u201d to remove the image with all of them.", true);
     } else result("Remove failed: " + e.message, true);
   }
 }

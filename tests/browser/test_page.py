@@ -300,3 +300,19 @@ def test_no_content_security_policy_violations(page, ui_store):
     time.sleep(0.5)
     errors = [e["message"] for e in page.console_errors()]
     assert not [m for m in errors if "Content Security Policy" in m or "Refused" in m], errors
+
+
+def test_remove_an_image_with_two_names_asks_for_force(page, ui_store):
+    image_id = ui_store.make_image("localhost/demo/two-names:1", marker="two names")
+    ui_store.out("tag", image_id, "localhost/demo/two-names:2")
+    open_image(page, image_id)
+    page.one("#remove-go").click()
+    page.wait(lambda: page.text("#action-result"), "the refusal")
+    text = page.text("#action-result")
+    assert text.startswith("Remove failed: unable to delete image") and "more than one tag" in text
+    assert "remove names with \u00d7 first" in text
+    assert image_id in ui_store.image_ids()
+    page.one("#remove-force").click()
+    page.one("#remove-go").click()
+    page.wait(lambda: page.visible("#list-view"), "back to the list")
+    assert image_id not in ui_store.image_ids()
