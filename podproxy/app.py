@@ -174,7 +174,11 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     )
     # Every request goes through ``dispatch``; werkzeug's router only
     # forwards (podman's matching rules differ from werkzeug's).
-    app.register_blueprint(ops)  # /healthz, /readyz, /metrics: outside podman's routing
+    app.register_blueprint(ops)  # /healthz, /readyz, /metrics, /access: outside podman's routing
+    if settings.ui:
+        from .webui import ui
+
+        app.register_blueprint(ui)  # /ui/: the web page's static files
     app.add_url_rule("/", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
     app.add_url_rule("/<everything:_any>", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
     guard.install(app, settings)

@@ -5,6 +5,8 @@ called by the dispatcher after podman's routing and before any decoding).
 
 Routes served by a Flask rule of their own instead of the dispatcher are
 checked here too, by the rule's path, so no route can slip past the policy.
+The policy's ``PUBLIC`` routes (the web page's static files) are the one
+exception: they are served to anyone, without credentials.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import re
 from flask import current_app, g, request
 
 from .auth import Authenticator, client_address, load_tokens
-from .policy import Access
+from .policy import PUBLIC, Access
 from .settings import Settings
 
 EXTENSION = "podproxy.guard"
@@ -40,12 +42,22 @@ def authenticate() -> None:
     The failure brake counts per client address (``auth.client_address``:
     from ``X-Forwarded-For`` only when the peer is a trusted proxy)."""
     guard = _guard()
+    rule = request.url_rule
+    key = None
+    if rule is not None and request.endpoint != "dispatch":
+        key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        if (request.method, key) in PUBLIC:
+            g.token = None
+            return
     forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
     client = client_address(request.remote_addr, forwarded, guard.trusted_proxies)
     g.token = guard.auth.authenticate(request.headers.get("Authorization"), client)
-    rule = request.url_rule
-    if rule is not None and request.endpoint != "dispatch":
-        guard.access.check(request.method, re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), g.token)
+    if key is not None:
+        guard.access.check(request.method, key, g.token)
+
+
+def access() -> Access:
+    return _guard().access
 
 
 def check_route(route) -> None:

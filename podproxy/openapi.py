@@ -71,6 +71,11 @@ RESPONSES = {
     ("GET", "/healthz"): ok(200, "the process is up", None),
     ("GET", "/readyz"): ok(200, "podman answers", None),
     ("GET", "/metrics"): ok(200, "Prometheus metrics", TEXT, {"type": "string"}),
+    ("GET", "/access"): ok(200, "the caller's token, its policy and the routes it may call", JSON, {
+        "type": "object", "properties": {"authentication": {"type": "boolean"},
+                                         "token": {"type": "string", "nullable": True},
+                                         "policy": {"type": "string"},
+                                         "allowed": {"type": "array", "items": {"type": "string"}}}}),
     ("GET", "/libpod/images/{name}/exists"): ok(204, "the image exists", None),
     ("GET", "/libpod/images/{name}/tree"): ok(200, "the image's layer tree", JSON, {
         "type": "object", "properties": {"Tree": {"type": "string"}}, "required": ["Tree"]}),
@@ -189,8 +194,8 @@ def flask_routes(app) -> list:
     Flask's automatic extras, not documented."""
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("dispatch", "static"):
-            continue
+        if rule.endpoint in ("dispatch", "static") or rule.endpoint.startswith("ui."):
+            continue  # the web page's files are not API
         methods = tuple(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
         key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         found.append((methods, key, app.view_functions[rule.endpoint]))

@@ -22,6 +22,12 @@ Presets:
   peers (socket proxies) separate.
 * ``full``: every route.
 
+Public routes (``PUBLIC``): the web page's static files under ``/ui/``
+(``--ui on``). They hold no data and need no token; every preset allows
+them and the guard does not ask for credentials (nor apply rules files:
+``--ui off`` is how to not serve them). Everything the page shows or does
+is an API call that carries the user's token.
+
 Deny by default: a route that is in no list here (a new route nobody
 classified) is allowed by ``full`` only.
 
@@ -58,9 +64,12 @@ READ = {
     ("GET", "/libpod/containers/{name}/changes"),
     ("GET", "/images/json"), ("GET", "/images/{name}/json"), ("GET", "/images/{name}/history"),
     # podproxy's own
-    ("GET", "/openapi.json"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+    ("GET", "/openapi.json"), ("GET", "/access"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     *(("HEAD", p) for p in ("/healthz", "/readyz")),
 }
+
+# the web page's static files (webui.py): no token needed, allowed by every preset
+PUBLIC = {(m, p) for m in _GET for p in ("/ui", "/ui/", "/ui/{filename}")}
 
 # whole images leave the host
 EXPORT = {
@@ -116,7 +125,7 @@ class Policy:
 
 def preset_allows(preset: str | None, method: str, path: str) -> bool:
     key = (method, path)
-    if preset == "full":
+    if preset == "full" or key in PUBLIC:
         return True
     if preset == "read-only":
         return key in READ
@@ -174,6 +183,19 @@ class Access:
             if token.policy:
                 per_token[token.name] = cache.get(token.policy) or cache.setdefault(token.policy, load_policy(token.policy))
         return cls(load_policy(policy_spec), per_token)
+
+    def allows(self, method: str, path: str, token=None) -> bool:
+        """Whether ``check`` would let the route through for ``token``."""
+        policies = [self.server]
+        if token is not None and token.name in self.token_policies:
+            policies.append(self.token_policies[token.name])
+        return all(policy.allows(method, path) for policy in policies)
+
+    def policy_name(self, token=None) -> str:
+        """The narrowest policy that applies: the token's own, else the server's."""
+        if token is not None and token.name in self.token_policies:
+            return self.token_policies[token.name].name
+        return self.server.name
 
     def check(self, method: str, path: str, token=None) -> None:
         """Raise 403 in podman's shape (and log) when the route is denied."""

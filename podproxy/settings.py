@@ -123,6 +123,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("cache", "Answer reads (exists, inspect, tree, history, list) from a cache of podman's answers, "
            "checked against podman's storage files on every request so it is never stale. Default on.",
            parse=parse_bool, metavar="on|off"),
+    Option("ui", "Serve the web page at /ui/ (static files only: the page needs no token, every action it "
+           "takes is an authenticated API call). Default on.", parse=parse_bool, metavar="on|off"),
     # security (auth.py, policy.py; README "Security")
     Option("token_file", "File of API tokens, one per line: NAME TOKEN [POLICY]. Clients send "
            "'Authorization: Bearer TOKEN' or HTTP basic NAME:TOKEN. Required to listen on a "
@@ -162,6 +164,7 @@ class Settings:
     allow_url_import: bool = False
     allow_scp: bool = False
     cache: bool = True
+    ui: bool = True
     token_file: str | None = None
     policy: str = "full"
     forwarded_allow_ips: list = field(default_factory=list)

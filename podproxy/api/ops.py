@@ -1,17 +1,19 @@
 """Operations endpoints, outside podman's API: ``/healthz`` (the process
 answers), ``/readyz`` (podman answers ``podman version`` in time, and the
-store and the temp dir have room to write) and
-``/metrics`` (Prometheus). They are plain Flask routes, so they carry none
+store and the temp dir have room to write),
+``/metrics`` (Prometheus) and ``/access`` (what the caller's token may do,
+so the web page shows only the actions it may take). They are plain Flask routes, so they carry none
 of podman's API headers and a health probe never runs podman."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, g, request
 
-from .. import metrics, observe
+from .. import guard, metrics, observe
 from ..errors import APIError
 from .responses import services
 
@@ -84,3 +86,20 @@ def readyz():
 def prometheus():
     body, content_type = metrics.exposition()
     return Response(body, status=200, content_type=content_type)
+
+
+@ops.route("/access", methods=["GET"])
+def access():
+    """What the caller's token may do: its name, the policy that applies
+    and every route it may call (``"METHOD /route/name"``, as policies name
+    them), decided exactly as a request to that route would be."""
+    rules = guard.access()
+    token = g.get("token")
+    keys = {(m, r.key) for r in services().router.routes for m in r.methods}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint != "dispatch":
+            key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            keys.update((m, key) for m in rule.methods if m != "OPTIONS")
+    allowed = sorted("%s %s" % k for k in keys if rules.allows(k[0], k[1], token))
+    return _json(200, {"authentication": token is not None, "token": token.name if token is not None else None,
+                       "policy": rules.policy_name(token), "allowed": allowed})

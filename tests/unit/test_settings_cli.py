@@ -31,3 +31,10 @@ def test_parse_size():
     assert parse_size("4G") == 4 << 30 and parse_size("512M") == 512 << 20 and parse_size("100") == 100
     with pytest.raises(ValueError):
         parse_size("lots")
+
+
+def test_ui_flag_and_variable():
+    assert Settings().ui is True
+    assert settings_from_args(build_parser().parse_args(["serve", "--ui", "off"]), {}).ui is False
+    assert settings_from_args(build_parser().parse_args(["serve"]), {"PODPROXY_UI": "off"}).ui is False
+    assert settings_from_args(build_parser().parse_args(["serve", "--ui", "on"]), {"PODPROXY_UI": "off"}).ui is True
