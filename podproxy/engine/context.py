@@ -7,7 +7,8 @@ the directory) and counts, before each member is written, the members and
 the bytes their headers announce; over a limit it raises ``ContextTooLarge``
 having written at most the limit (the caller removes the directory). A
 sparse member counts its full size, so the count is never below what lands
-on disk.
+on disk. Extended headers (pax, GNU long names), which tarfile reads into
+memory whole, are refused over ``MAX_HEADER_SIZE``.
 
 ``network_uses`` reads Containerfiles the way a careful reader would, not
 the way buildah parses them, and errs on the side of finding too much: any
@@ -39,6 +40,26 @@ class BadContext(Exception):
     """Not a tar, cut short, or a member the data filter refuses."""
 
 
+# a pax or GNU long-name header is read whole into memory by tarfile: real ones are a few KiB
+MAX_HEADER_SIZE = 1 << 20
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A TarInfo that refuses extended headers over ``MAX_HEADER_SIZE``
+    before tarfile reads them into memory (a gzipped 1 GiB pax header is a
+    1 MB upload)."""
+
+    def _proc_pax(self, tarfile):
+        if self.size > MAX_HEADER_SIZE:
+            raise ContextTooLarge("bytes in one extended header", MAX_HEADER_SIZE)
+        return super()._proc_pax(tarfile)
+
+    def _proc_gnulong(self, tarfile):
+        if self.size > MAX_HEADER_SIZE:
+            raise ContextTooLarge("bytes in one extended header", MAX_HEADER_SIZE)
+        return super()._proc_gnulong(tarfile)
+
+
 def _counted(tar: tarfile.TarFile, max_bytes: int, max_members: int):
     members = size = 0
     for member in tar:
@@ -65,7 +86,7 @@ _REFUSED = {
 def unpack(tarball: str, dest: str, max_bytes: int = 0, max_members: int = 0) -> None:
     """Extract ``tarball`` into the existing directory ``dest`` (0 = no limit)."""
     try:
-        with tarfile.open(tarball, "r:*") as tar:
+        with tarfile.open(tarball, "r:*", tarinfo=_BoundedTarInfo) as tar:
             tar.extractall(dest, members=_counted(tar, max_bytes, max_members), filter="data")
     except (tarfile.ReadError, EOFError) as e:  # not a tar, or cut short
         raise BadContext("unexpected EOF") from e

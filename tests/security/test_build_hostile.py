@@ -270,6 +270,21 @@ def test_context_with_too_many_members_is_413(fresh_store, scratch_tmp, monkeypa
     assert os.listdir(scratch_tmp) == []
 
 
+def test_huge_extended_header_is_refused_before_it_is_read(fresh_store, scratch_tmp):
+    """tarfile reads a pax header whole into memory: 64 MiB of it (64 KB
+    gzipped) is refused from its size alone."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("Containerfile")
+        info.pax_headers = {"comment": "x" * (64 << 20)}
+        data = b"FROM %s\n" % BASE.encode()
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    r = make(fresh_store).test_client().post(BUILD, data=gzip.compress(buf.getvalue()))
+    assert r.status_code == 413 and "extended header" in r.get_json()["message"], r.data
+    assert os.listdir(scratch_tmp) == []
+
+
 def test_context_under_the_limit_builds(fresh_store, scratch_tmp):
     fresh_store.make_image(BASE)
     context = context_tar({"Containerfile": ("FROM %s\nCOPY data /data\n" % BASE).encode(), "data": bytes(1 << 20)})
