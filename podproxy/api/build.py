@@ -45,6 +45,7 @@ BUILD = Query(
     Str("from"), Bool("tlsVerify", True), Str("remote"),
 )
 TAR_TYPES = ("application/x-tar", "application/tar")
+MAX_CONTAINERFILE = 8 << 20  # characters read to look for network use (real ones are a few KiB)
 
 
 def bad_request(key: str, value: str, err: str) -> APIError:
@@ -136,12 +137,15 @@ def _client_view(text: str, workdir: str) -> str:
 def _refuse_network(files: list[str], context: str) -> None:
     """403 when a Containerfile would fetch something (see engine/context.py)."""
     for path in files:
+        name = os.path.relpath(path, os.path.realpath(context))
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
+                text = f.read(MAX_CONTAINERFILE + 1)
         except OSError:
             continue  # podman reports a missing Containerfile itself
-        name = os.path.relpath(path, os.path.realpath(context))
+        if len(text) > MAX_CONTAINERFILE:  # not read whole into memory, so not checked: refused
+            raise APIError(413, "Containerfile %s is larger than %d bytes" % (name, MAX_CONTAINERFILE),
+                           "Containerfile too large")
         uses = contexts.network_uses(name, text)
         if uses:
             raise APIError(403, "building with network access is disabled on this server (start podproxy with "

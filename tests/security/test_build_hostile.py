@@ -213,6 +213,17 @@ def test_build_network_is_off_by_default(fresh_store, loopback_http, case):
     assert loopback_http.paths == []
 
 
+def test_oversized_containerfile_is_refused_unread(fresh_store, scratch_tmp):
+    """The network check reads Containerfiles into memory: one larger than
+    the bound is refused, not read whole (and not built unchecked)."""
+    import podproxy.api.build
+
+    big = b"FROM %s\n" % BASE.encode() + b"#" * (podproxy.api.build.MAX_CONTAINERFILE + 10) + b"\n"
+    r = make(fresh_store).test_client().post(BUILD, data=context_tar({"Containerfile": big}))
+    assert r.status_code == 413 and set(r.get_json()) == ERROR_KEYS, r.data
+    assert os.listdir(scratch_tmp) == []
+
+
 def test_build_network_flag_lets_add_fetch(fresh_store, loopback_http):
     fresh_store.make_image(BASE)
     port = loopback_http.server_address[1]
