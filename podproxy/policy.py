@@ -14,12 +14,26 @@ Presets:
 * ``read-only``: look, never change or copy out: exists, json (inspect),
   tree, list, history, changes, ping, version, info, and podproxy's own
   openapi/health/metrics routes.
-* ``no-export``: everything *except* the routes that carry whole images out
-  of the host: ``get``, ``export`` (and their compat forms), ``push`` and
-  ``scp``. The issue says "read-only without /get and /export"; read-only
-  has neither, so that reading would make the two presets the same. We read
-  it as "full without the routes that leak images", which is the case the
-  peers (socket proxies) separate.
+* ``no-export``: everything *except* the routes that can reveal the
+  *content* of an image (its files), decided per route from what it can
+  reveal:
+
+  - ``get``, ``export`` (and their compat forms), ``push`` and ``scp``
+    carry whole images off the host (``EXPORT``);
+  - ``build`` reads any local image's files and shows them: ``FROM
+    secret`` + ``RUN cat``, ``COPY --from=secret``, ``RUN
+    --mount=type=bind,from=secret``, printed in the build stream or copied
+    into an image the client then names (``CONTENT``);
+  - ``commit``, ``load``, ``import``, ``pull``, tag/untag/remove/prune write
+    the store but show no file of it: allowed;
+  - ``json``, ``history``, ``tree``, ``changes`` (paths only), list, exists
+    show metadata (config, env, labels, history commands, layer ids, changed
+    paths), which ``read-only`` shows too: allowed.
+
+  The issue says "read-only without /get and /export"; read-only has
+  neither, so that reading would make the two presets the same. We read it
+  as "full without the routes that leak image content", which is the case
+  the peers (socket proxies) separate.
 * ``full``: every route.
 
 Public routes (``PUBLIC``): the web page's static files under ``/ui/``
@@ -79,14 +93,17 @@ EXPORT = {
     ("POST", "/libpod/images/scp/{name}"),
 }
 
+# read the files of any local image and show them (stream or a new image): see the docstring
+CONTENT = {("POST", "/libpod/build"), ("POST", "/build")}
+
 # change the store (or reach out for images), classified so that no-export allows them
 WRITE = {
     ("DELETE", "/libpod/images/remove"), ("DELETE", "/libpod/images/{name}"), ("POST", "/libpod/images/prune"),
     ("POST", "/libpod/images/{name}/untag"), ("POST", "/libpod/images/{name}/tag"),
     ("POST", "/libpod/images/load"), ("POST", "/libpod/images/import"), ("POST", "/libpod/images/pull"),
-    ("GET", "/libpod/images/search"), ("POST", "/libpod/commit"), ("POST", "/libpod/build"),
+    ("GET", "/libpod/images/search"), ("POST", "/libpod/commit"),
     ("POST", "/images/create"), ("POST", "/images/load"), ("POST", "/images/prune"), ("GET", "/images/search"),
-    ("DELETE", "/images/{name}"), ("POST", "/images/{name}/tag"), ("POST", "/commit"), ("POST", "/build"),
+    ("DELETE", "/images/{name}"), ("POST", "/images/{name}/tag"), ("POST", "/commit"),
 }
 
 PRESETS = ("read-only", "no-export", "full")
@@ -130,7 +147,7 @@ def preset_allows(preset: str | None, method: str, path: str) -> bool:
     if preset == "read-only":
         return key in READ
     if preset == "no-export":
-        return (key in READ or key in WRITE) and key not in EXPORT
+        return (key in READ or key in WRITE) and key not in EXPORT and key not in CONTENT
     return False
 
 

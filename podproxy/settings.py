@@ -17,6 +17,10 @@ from typing import Any, Callable
 from .unixsock import parse_mode
 
 
+# members a build context may hold (each costs an inode, and tarfile keeps one TarInfo per member in memory)
+MAX_CONTEXT_MEMBERS = 200_000
+
+
 def parse_size(text: str) -> int:
     """``4G``, ``512M``, ``100k``, ``1048576`` -> bytes. ``0`` means no limit."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*", str(text))
@@ -118,6 +122,13 @@ OPTIONS: tuple[Option, ...] = (
            parse=parse_size, metavar="SIZE"),
     Option("allow_url_import", "Let POST /libpod/images/import?url= make this server fetch an "
            "http(s) URL. Off by default (403).", flag=True),
+    Option("max_context_size", "Largest build context once unpacked (the sum of its files' sizes; "
+           "it may hold at most %d members): 512M, 4G... Over it the build is refused with 413 and "
+           "nothing is kept. Default 4G; 0 = no limit on bytes." % MAX_CONTEXT_MEMBERS,
+           parse=parse_size, metavar="SIZE"),
+    Option("allow_build_network", "Let builds reach the network from this server: remote ADD "
+           "sources (http(s), git URLs) and RUN steps with a network. Off by default: such ADD "
+           "sources are refused with 403 and RUN steps run with --network=none.", flag=True),
     Option("allow_scp", "Let POST /libpod/images/scp make this server copy images over ssh with "
            "its own keys. Off by default (403).", flag=True),
     Option("cache", "Answer reads (exists, inspect, tree, history, list) from a cache of podman's answers, "
@@ -162,6 +173,8 @@ class Settings:
     body_timeout: float = 30.0
     max_body_size: int = 0
     allow_url_import: bool = False
+    max_context_size: int = 4 << 30
+    allow_build_network: bool = False
     allow_scp: bool = False
     cache: bool = True
     ui: bool = True

@@ -6,17 +6,23 @@ written to a private temp directory and unpacked there with Python's
 links out of the context), then ``podman build`` runs on it and its output
 is streamed as podman's JSON lines. The directory goes on every path.
 Containerfiles must lie inside the context: podman's own service would
-read any path on the server.
+read any path on the server. The unpacked context is bounded by
+``--max-context-size`` (413). Unless ``--allow-build-network``, a
+Containerfile that would fetch something (remote ``ADD``, ``RUN
+--network``) is refused with 403 before podman starts, and RUN steps run
+with ``--network=none``. Server paths (the temp dir, named after the
+worker) never reach the client: messages name files as the client sent
+them, relative to its context.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import tarfile
 
 from flask import Response, g, request
 
 from .. import gojson, scratch
+from ..engine import context as contexts
 from ..engine import uploads
 from ..engine.build import BuildOptions
 from ..errors import APIError
@@ -24,6 +30,7 @@ from ..query import Bool, Int, List, Query, Str
 from ..references import registry_of
 from ..registry_auth import RegistryAuth
 from ..routing import RouteTable
+from ..settings import MAX_CONTEXT_MEMBERS
 from .responses import services
 from .transfers import request_body
 
@@ -38,6 +45,7 @@ BUILD = Query(
     Str("from"), Bool("tlsVerify", True), Str("remote"),
 )
 TAR_TYPES = ("application/x-tar", "application/tar")
+MAX_CONTAINERFILE = 8 << 20  # characters read to look for network use (real ones are a few KiB)
 
 
 def bad_request(key: str, value: str, err: str) -> APIError:
@@ -95,20 +103,53 @@ def _containerfiles(query, context: str) -> tuple[list[str], APIError | None]:
 
 def _unpack(workdir: str) -> str:
     """The request body -> ``workdir/tarBall`` -> ``workdir/build``."""
+    settings = services().settings
     tarball = os.path.join(workdir, "tarBall")
-    uploads.save(request_body(services().settings.max_body_size), tarball)
+    uploads.save(request_body(settings.max_body_size), tarball)
     context = os.path.join(workdir, "build")
     os.mkdir(context, 0o700)
     try:
-        with tarfile.open(tarball, "r:*") as tar:
-            tar.extractall(context, filter="data")
-    except (tarfile.ReadError, EOFError):  # not a tar, or cut short: what Go's tar reader says
-        raise APIError(500, "unexpected EOF") from None
-    except (tarfile.TarError, OSError) as e:  # e.g. a member the data filter refuses
-        raise APIError(500, "unpacking the build context: %s" % e) from None
+        contexts.unpack(tarball, context, settings.max_context_size, MAX_CONTEXT_MEMBERS)
+    except contexts.ContextTooLarge as e:
+        raise APIError(413, "%s (start podproxy with a larger --max-context-size)" % e,
+                       "build context too large") from None
+    except contexts.BadContext as e:
+        message = str(e)
+        if message == "unexpected EOF":  # not a tar, or cut short: what Go's tar reader says
+            raise APIError(500, message) from None
+        raise APIError(500, "unpacking the build context: %s" % _client_view(message, workdir)) from None
     finally:
         os.unlink(tarball)
     return context
+
+
+def _client_view(text: str, workdir: str) -> str:
+    """``text`` with the server's paths of the context made relative to it,
+    as the client knows them (``/tmp/podproxy-<pid>-build-x/build/Dockerfile``
+    -> ``Dockerfile``)."""
+    for root in {os.path.join(workdir, "build"), os.path.realpath(os.path.join(workdir, "build"))}:
+        text = text.replace(root + os.sep, "").replace(root, ".")
+    for root in {workdir, os.path.realpath(workdir)}:
+        text = text.replace(root + os.sep, "").replace(root, ".")
+    return text
+
+
+def _refuse_network(files: list[str], context: str) -> None:
+    """403 when a Containerfile would fetch something (see engine/context.py)."""
+    for path in files:
+        name = os.path.relpath(path, os.path.realpath(context))
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read(MAX_CONTAINERFILE + 1)
+        except OSError:
+            continue  # podman reports a missing Containerfile itself
+        if len(text) > MAX_CONTAINERFILE:  # not read whole into memory, so not checked: refused
+            raise APIError(413, "Containerfile %s is larger than %d bytes" % (name, MAX_CONTAINERFILE),
+                           "Containerfile too large")
+        uses = contexts.network_uses(name, text)
+        if uses:
+            raise APIError(403, "building with network access is disabled on this server (start podproxy with "
+                                "--allow-build-network): %s in %s" % (uses[0], name), "build network disabled")
 
 
 def _options(query) -> BuildOptions:
@@ -123,6 +164,7 @@ def _options(query) -> BuildOptions:
         skip_unused_stages=query["skipunusedstages"], jobs=query["jobs"] if "jobs" in query.present else None,
         env=query["setenv"] or [], unset_env=query["unsetenv"] or [], from_image=query["from"],
         tls_verify=query["tlsVerify"] if "tlsVerify" in query.present else None,
+        network=services().settings.allow_build_network,
     )
 
 
@@ -147,7 +189,11 @@ def build():
         if query["remote"]:
             raise APIError(400, "remote build contexts are not supported by podproxy", "not supported")
         files, early_error = _containerfiles(query, context)
+        if early_error is not None:
+            early_error = APIError(early_error.status, _client_view(early_error.message, workdir), early_error.cause)
         opts = _options(query)
+        if not opts.network:
+            _refuse_network(files, context)
         auth = RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(opts.from_image or "docker.io"))
         progress = services().builder.build(context, files, opts, auth.options())
     except BaseException:
@@ -161,9 +207,9 @@ def build():
             if early_error is not None:
                 yield early_error.body().encode("utf-8")
             for line in progress:
-                yield _line({"stream": line + "\n"})
+                yield _line({"stream": _client_view(line, workdir) + "\n"})
             if progress.exit_code != 0:
-                message = progress.error + "\n"
+                message = _client_view(progress.error, workdir) + "\n"
                 yield _line({"errorDetail": {"message": message}, "error": message})
         finally:
             progress.close()

@@ -45,6 +45,7 @@ class BuildOptions:
     unset_env: list = field(default_factory=list)
     from_image: str = ""
     tls_verify: bool | None = None
+    network: bool = False  # RUN steps get a network (else --network=none)
 
 
 def _bool(flag: str, value: bool) -> str:
@@ -81,6 +82,8 @@ class BuildEngine:
             args.append("--jobs=%d" % opts.jobs)
         if opts.tls_verify is not None:
             args.append(_bool("--tls-verify", opts.tls_verify))
+        if not opts.network:
+            args.append("--network=none")
         return [*args, "--", context]
 
     def build(self, context: str, containerfiles: list[str], opts: BuildOptions, auth=()) -> Progress:

@@ -4,7 +4,7 @@ import pytest
 from podproxy.app import route_tables
 from podproxy.auth import Token
 from podproxy.errors import APIError
-from podproxy.policy import EXPORT, READ, WRITE, Access, load_policy, parse_rules, preset_allows
+from podproxy.policy import CONTENT, EXPORT, READ, WRITE, Access, load_policy, parse_rules, preset_allows
 from podproxy.routing import Router
 
 ROUTES = sorted({(m, r.key) for r in Router(route_tables()).routes for m in r.methods})
@@ -14,9 +14,24 @@ def test_presets_over_every_route():
     for method, key in ROUTES:
         assert preset_allows("full", method, key)
         assert preset_allows("read-only", method, key) == ((method, key) in READ)
-        assert preset_allows("no-export", method, key) == ((method, key) not in EXPORT
+        assert preset_allows("no-export", method, key) == ((method, key) not in EXPORT | CONTENT
                                                             and ((method, key) in READ or (method, key) in WRITE))
     assert not preset_allows(None, "GET", "/version")
+
+
+def test_no_export_denies_every_route_that_reveals_image_content():
+    """Decided per route from what it can reveal (see policy.py): whole
+    images out (get, export, push, scp) and build (reads any local image's
+    files: FROM + RUN cat, COPY --from, RUN --mount from=)."""
+    for key in [("GET", "/libpod/images/{name}/get"), ("GET", "/libpod/images/export"),
+                ("POST", "/libpod/images/{name}/push"), ("POST", "/libpod/images/scp/{name}"),
+                ("POST", "/libpod/build")]:
+        assert not preset_allows("no-export", *key) and not preset_allows("read-only", *key), key
+        assert preset_allows("full", *key)
+    for key in [("POST", "/libpod/commit"), ("POST", "/libpod/images/load"), ("POST", "/libpod/images/pull"),
+                ("GET", "/libpod/images/{name}/json"), ("GET", "/libpod/images/{name}/history"),
+                ("GET", "/libpod/images/{name}/changes")]:
+        assert preset_allows("no-export", *key), key
 
 
 def test_unclassified_routes_are_denied_except_by_full():
