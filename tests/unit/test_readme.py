@@ -7,7 +7,7 @@ import re
 import pytest
 
 from podproxy import unixsock
-from podproxy.settings import OPTIONS, Settings
+from podproxy.settings import OPTIONS, Settings, parse_size
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 README = os.path.join(ROOT, "README.md")
@@ -40,7 +40,18 @@ def _table_defaults() -> dict[str, str]:
     return defaults
 
 
-def _shown(name: str, value) -> str:
+def _size(value: int) -> str:
+    """A byte count as the table writes it: ``4G``, ``512M``; 0 stays ``0``."""
+    for unit, shift in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
+        if value and value % (1 << shift) == 0:
+            return "%d%s" % (value >> shift, unit)
+    return str(value)
+
+
+def _shown(option, value) -> str:
+    name = option.name
+    if option.parse is parse_size:
+        return _size(value)
     if name == "socket_mode" and value is None:
         return f"{unixsock.mode_for(Settings()):04o}"
     if isinstance(value, bool):
@@ -58,7 +69,7 @@ def _shown(name: str, value) -> str:
 def test_the_configuration_table_has_every_flag_with_its_default(option):
     defaults = _table_defaults()
     assert option.cli in defaults, f"{option.cli} is missing from the README's Configuration table"
-    expected = _shown(option.name, getattr(Settings(), option.name))
+    expected = _shown(option, getattr(Settings(), option.name))
     assert defaults[option.cli] == expected or defaults[option.cli].startswith(expected + " "), \
         f"{option.cli}: README says {defaults[option.cli]!r}, Settings has {expected!r}"
 
