@@ -10,22 +10,24 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
-from . import guard, metrics, observe
-from .api.bodies import check_declared_size
-from .api.ops import ops
-from .api.responses import form_get, services
+from .engine.build import BuildEngine
 from .engine.cache import AnswerCache
 from .engine.images import ImageEngine
-from .engine.build import BuildEngine
+from .engine.podman.runner import Runner
 from .engine.registry import RegistryEngine
-from .engine.runner import Runner
 from .engine.system import SystemEngine
 from .engine.transfers import TransferEngine
-from .errors import APIError, JSON_CONTENT_TYPE
-from .observe import Observed, route_matched
-from .query import parse_query
-from .routing import MethodNotAllowed, NotFound, Router, clean_path
+from .handlers.ops import ops
+from .observability import access as observe
+from .observability import metrics
+from .observability.access import Observed, route_matched
+from .security import guard
 from .settings import Settings
+from .web.bodies import check_declared_size
+from .web.errors import JSON_CONTENT_TYPE, APIError
+from .web.query import parse_query
+from .web.responses import form_get, services
+from .web.routing import MethodNotAllowed, NotFound, Router, clean_path
 
 log = logging.getLogger("podproxy")
 
@@ -50,8 +52,8 @@ class Services:
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
-    from . import openapi
-    from .api import build, images, registry, system, transfers
+    from .handlers import build, images, registry, system, transfers
+    from .web import openapi
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
@@ -176,7 +178,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     # forwards (podman's matching rules differ from werkzeug's).
     app.register_blueprint(ops)  # /healthz, /readyz, /metrics, /access: outside podman's routing
     if settings.ui:
-        from .webui import ui
+        from .handlers.webui import ui
 
         app.register_blueprint(ui)  # /ui/: the web page's static files
     app.add_url_rule("/", "dispatch", dispatch, methods=ALL_METHODS, provide_automatic_options=False)

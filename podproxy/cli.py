@@ -10,8 +10,8 @@ import argparse
 import sys
 
 from . import __version__
-from . import unixsock
-from .auth import exposure_problem
+from .security import unixsock
+from .security.auth import exposure_problem
 from .settings import OPTIONS, Settings
 
 DESCRIPTION = """\
@@ -78,7 +78,7 @@ def settings_from_args(args: argparse.Namespace, environ=None) -> Settings:
 def _security_config_problem(settings: Settings) -> str | None:
     """A bad token file or policy stops ``serve`` before it listens
     (not at the first request, in a worker)."""
-    from .guard import Guard
+    from .security.guard import Guard
 
     try:
         Guard.from_settings(settings)
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     problem = exposure_problem(settings) or unixsock.problem(settings) or _security_config_problem(settings)
     if problem:
         parser.exit(2, "podproxy serve: %s\n" % problem)
-    from .server import serve
+    from .serving.server import serve
 
     serve(settings)
     return 0

@@ -14,8 +14,7 @@ import shlex
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
-from .unixsock import parse_mode
-
+from .security.unixsock import parse_mode
 
 # members a build context may hold (each costs an inode, and tarfile keeps one TarInfo per member in memory)
 MAX_CONTEXT_MEMBERS = 200_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .runner import Progress, Runner
+from .podman.runner import Progress, Runner
 
 # buildah's PullPolicy names (what the remote client sends) -> podman build --pull
 PULL_FLAGS = {"missing": "missing", "always": "always", "never": "never", "ifnewer": "newer"}

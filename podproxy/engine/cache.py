@@ -31,7 +31,7 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Iterable, Sequence
 
-from .runner import Completed, Runner
+from .podman.runner import Completed, Runner
 
 log = logging.getLogger("podproxy.cache")
 

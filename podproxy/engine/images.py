@@ -14,8 +14,15 @@ import re
 from dataclasses import dataclass, field
 
 from .cache import AnswerCache
-from . import validate
-from .runner import Completed, Failure, NotFound, PodmanError, Runner, error_message
+from .podman import argv as validate
+from .podman.runner import (
+    Completed,
+    Failure,
+    NotFound,
+    PodmanError,
+    Runner,
+    error_message,
+)
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from ..references import registry_of
-from .runner import Progress, Runner, error_message
+from ..gocompat.references import registry_of
+from .podman.runner import Progress, Runner, error_message
 
 
 def _tls(tls_verify: bool | None) -> list[str]:

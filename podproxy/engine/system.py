@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 
-from .runner import Runner
+from .podman.runner import Runner
 
 # podman 4.3.1, the API podproxy implements; used only while podman cannot
 # be asked (e.g. podman missing), so that a client still sees the headers.

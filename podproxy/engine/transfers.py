@@ -20,10 +20,9 @@ import tarfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .. import scratch
-from . import uploads
-from .reference import parse_error, tag_error
-from .runner import CHUNK, Failure, PodmanError, Runner, Stream
+from ..gocompat.reference import parse_error, tag_error
+from . import scratch, uploads
+from .podman.runner import CHUNK, Failure, PodmanError, Runner, Stream
 
 ARCHIVE_FORMATS = ("oci-archive", "docker-archive")
 DIR_FORMATS = ("oci-dir", "docker-dir")

@@ -28,7 +28,7 @@ import select
 import socket
 from typing import Callable, Iterable
 
-from .runner import PIPE_SIZE, ClientGone, _grow_pipe
+from .podman.runner import PIPE_SIZE, ClientGone, _grow_pipe
 
 
 class SocketBody:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import HTTP, Server
+
 from podproxy.cli import build_parser, settings_from_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -160,8 +160,8 @@ def test_a_wheel_carries_the_gunicorn_config(tmp_path):
     assert proc.returncode == 0, proc.stderr
     wheel = next(tmp_path.glob("podproxy-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "podproxy/gunicorn_conf.py" in names and "podproxy/wsgi.py" in names
-    from podproxy import server
+    assert "podproxy/serving/gunicorn_conf.py" in names and "podproxy/serving/wsgi.py" in names
+    from podproxy.serving import server
 
     assert os.path.dirname(server.CONFIG_FILE) == os.path.dirname(server.__file__)
 
@@ -217,7 +217,7 @@ def test_unit_and_socket_unit_make_the_same_socket():
     """podproxy.service started alone makes the socket podproxy.socket would:
     same path, mode and group (issue 11 point 2); nginx (the socket's group)
     is trusted to name the client (point 11)."""
-    from podproxy import unixsock
+    from podproxy.security import unixsock
 
     settings = settings_from_args(build_parser().parse_args(exec_start()[1:]), environ={})
     socket_unit = unit(SOCKET)["Socket"]

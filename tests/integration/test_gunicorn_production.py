@@ -7,9 +7,9 @@ import sys
 import time
 
 import pytest
-
 from helpers import HTTP, Server, free_port, metric, start_podproxy
-from podproxy import server
+
+from podproxy.serving import server
 from podproxy.settings import Settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,7 +26,7 @@ def test_config_file_follows_serves_settings(monkeypatch):
     conf = server.read_config()
     assert conf["bind"] == ["unix:/run/p.sock", "127.0.0.1:9"]
     assert (conf["workers"], conf["threads"], conf["graceful_timeout"]) == (3, 5, 42)
-    assert conf["worker_class"] == "podproxy.worker.BalancedThreadWorker" and conf["loglevel"] == "debug"
+    assert conf["worker_class"] == "podproxy.serving.worker.BalancedThreadWorker" and conf["loglevel"] == "debug"
     assert conf["limit_request_line"] > 0 and conf["limit_request_fields"] > 0
 
 
@@ -37,8 +37,8 @@ def test_deploy_file_is_the_packaged_config(monkeypatch):
     monkeypatch.setenv("PODPROXY_WORKERS", "7")
     monkeypatch.setenv("PODPROXY_GRACEFUL_TIMEOUT", "11")
     packaged = server.read_config()
-    import podproxy.gunicorn_conf  # noqa: F401  (the deploy file imports it by name)
-    sys.modules.pop("podproxy.gunicorn_conf")
+    import podproxy.serving.gunicorn_conf  # noqa: F401  (the deploy file imports it by name)
+    sys.modules.pop("podproxy.serving.gunicorn_conf")
     deployed = server.read_config(DEPLOY_CONF)
     for name in GUNICORN_NAMES:
         assert name in deployed, name

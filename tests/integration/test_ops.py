@@ -6,10 +6,10 @@ import stat
 import textwrap
 
 import pytest
-
 from conftest import make_app
 from helpers import metric as sample
-from podproxy.observe import format_line, route_label
+
+from podproxy.observability.access import format_line, route_label
 
 
 def scrape(client) -> str:
@@ -119,7 +119,7 @@ def test_log_line_counts_uploaded_and_streamed_bytes(caplog):
     """Bytes in are what the app read (chunked too), bytes out what went out."""
     from werkzeug.test import Client
 
-    from podproxy.observe import Observed
+    from podproxy.observability.access import Observed
 
     def upload_app(environ, start_response):
         data = environ["wsgi.input"].read()

@@ -34,7 +34,7 @@ def test_start_and_dead_worker_sweeps_spare_foreign_dirs(store, tmp_path):
     foreign = tmp_path / ("podproxy-%d-imagesMore" % _dead_pid())
     foreign.mkdir()
     (foreign / "data").write_text("another program's")
-    code = "from podproxy import scratch; print(scratch.mkdtemp('load'))"  # a killed server's worker left it
+    code = "from podproxy.engine import scratch; print(scratch.mkdtemp('load'))"  # a killed server's worker left it
     left = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
                           env={**os.environ, "TMPDIR": str(tmp_path)}).stdout.strip()
     assert os.path.isdir(left)

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from podproxy import policy
 from podproxy.app import create_app
+from podproxy.security import policy
 from podproxy.settings import Settings
 
 ADMIN = "admin-token-0123456789abcdef"
@@ -157,4 +157,4 @@ def test_a_wheel_ships_the_page(tmp_path):
     assert {"index.html", "app.js", "style.css", "icon.svg"} <= set(files)
     for name in files:
         assert "podproxy/ui/" + name in names, name
-    assert "podproxy/webui.py" in names
+    assert "podproxy/handlers/webui.py" in names

@@ -9,10 +9,10 @@ import sys
 import time
 
 import pytest
-
 from helpers import free_port, start_podproxy
-from podproxy import openapi
-from podproxy.policy import PRESETS, preset_allows
+
+from podproxy.security.policy import PRESETS, preset_allows
+from podproxy.web import openapi
 
 from .conftest import ADMIN, NOEXPORT, READER
 

@@ -10,10 +10,9 @@ import socket
 import time
 
 import pytest
-
 from helpers import start_podproxy, wait_until
 
-from podproxy.api.bodies import MAX_FORM_SIZE
+from podproxy.web.bodies import MAX_FORM_SIZE
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 BASE = "localhost/podproxy/base:1"

@@ -22,7 +22,7 @@ import pytest
 
 from podproxy.app import create_app
 from podproxy.engine.build import BuildEngine, BuildOptions
-from podproxy.policy import PRESETS
+from podproxy.security.policy import PRESETS
 from podproxy.settings import Settings
 
 pytestmark = pytest.mark.podman
@@ -216,9 +216,9 @@ def test_build_network_is_off_by_default(fresh_store, loopback_http, case):
 def test_oversized_containerfile_is_refused_unread(fresh_store, scratch_tmp):
     """The network check reads Containerfiles into memory: one larger than
     the bound is refused, not read whole (and not built unchecked)."""
-    import podproxy.api.build
+    import podproxy.handlers.build
 
-    big = b"FROM %s\n" % BASE.encode() + b"#" * (podproxy.api.build.MAX_CONTAINERFILE + 10) + b"\n"
+    big = b"FROM %s\n" % BASE.encode() + b"#" * (podproxy.handlers.build.MAX_CONTAINERFILE + 10) + b"\n"
     r = make(fresh_store).test_client().post(BUILD, data=context_tar({"Containerfile": big}))
     assert r.status_code == 413 and set(r.get_json()) == ERROR_KEYS, r.data
     assert os.listdir(scratch_tmp) == []
@@ -272,9 +272,9 @@ def test_context_bomb_is_413_and_leaves_nothing(fresh_store, scratch_tmp):
 
 
 def test_context_with_too_many_members_is_413(fresh_store, scratch_tmp, monkeypatch):
-    import podproxy.api.build
+    import podproxy.handlers.build
 
-    monkeypatch.setattr(podproxy.api.build, "MAX_CONTEXT_MEMBERS", 50)
+    monkeypatch.setattr(podproxy.handlers.build, "MAX_CONTEXT_MEMBERS", 50)
     files = {"Containerfile": b"FROM %s\n" % BASE.encode(), **{"f%03d" % n: b"" for n in range(100)}}
     r = make(fresh_store).test_client().post(BUILD, data=context_tar(files))
     assert r.status_code == 413 and "members" in r.get_json()["message"], r.data

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 import pytest
 
-from podproxy.engine import validate
 from podproxy.engine.images import ImageEngine
-from podproxy.engine.runner import Failure, Runner
+from podproxy.engine.podman import argv as validate
+from podproxy.engine.podman.runner import Failure, Runner
 
 pytestmark = pytest.mark.podman
 

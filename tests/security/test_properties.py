@@ -11,13 +11,13 @@ import json
 from urllib.parse import quote, urlencode
 
 import pytest
+from helpers import Store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import Store
 from podproxy.app import create_app, route_tables
-from podproxy.routing import Router
 from podproxy.settings import Settings
+from podproxy.web.routing import Router
 
 pytestmark = pytest.mark.podman
 

@@ -3,9 +3,16 @@ import base64
 
 import pytest
 
-from podproxy.auth import Authenticator, FailureLimiter, Token, client_address, exposure_problem, parse_tokens
-from podproxy.errors import APIError
+from podproxy.security.auth import (
+    Authenticator,
+    FailureLimiter,
+    Token,
+    client_address,
+    exposure_problem,
+    parse_tokens,
+)
 from podproxy.settings import Settings
+from podproxy.web.errors import APIError
 
 ADMIN = "admin-secret-0123456789"
 READER = "reader-secret-0123456789"

@@ -1,6 +1,6 @@
 """Go's JSON encoding and podman's error body."""
-from podproxy import gojson
-from podproxy.errors import APIError, cause_of, error_body
+from podproxy.gocompat import gojson
+from podproxy.web.errors import APIError, cause_of, error_body
 
 
 def test_html_escaping_and_controls():

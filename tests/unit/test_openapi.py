@@ -3,17 +3,17 @@ route, and the committed copy must be what the code generates."""
 import json
 import os
 
-from podproxy import openapi
 from podproxy.app import route_tables
-from podproxy.routing import Router
+from podproxy.web import openapi
+from podproxy.web.routing import Router
 
 COMMITTED = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.json")
-REGENERATE = "regenerate it: python3 -m podproxy.openapi > docs/openapi.json"
+REGENERATE = "regenerate it: python3 -m podproxy.web.openapi > docs/openapi.json"
 
 
 def test_every_route_has_its_responses_documented():
     missing = sorted({(op[0], op[1]) for op in openapi.operations()} - set(openapi.RESPONSES))
-    assert not missing, "add these routes to podproxy/openapi.py RESPONSES: %s" % missing
+    assert not missing, "add these routes to podproxy/web/openapi.py RESPONSES: %s" % missing
 
 
 def test_every_route_and_parameter_is_in_the_document(app):

@@ -2,10 +2,19 @@
 import pytest
 
 from podproxy.app import route_tables
-from podproxy.auth import Token
-from podproxy.errors import APIError
-from podproxy.policy import CONTENT, EXPORT, READ, WRITE, Access, load_policy, parse_rules, preset_allows
-from podproxy.routing import Router
+from podproxy.security.auth import Token
+from podproxy.security.policy import (
+    CONTENT,
+    EXPORT,
+    READ,
+    WRITE,
+    Access,
+    load_policy,
+    parse_rules,
+    preset_allows,
+)
+from podproxy.web.errors import APIError
+from podproxy.web.routing import Router
 
 ROUTES = sorted({(m, r.key) for r in Router(route_tables()).routes for m in r.methods})
 

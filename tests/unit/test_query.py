@@ -1,8 +1,18 @@
 """podman's query decoder rules (gorilla/schema as podman configures it)."""
 import pytest
 
-from podproxy.errors import APIError
-from podproxy.query import Bool, Filters, Int, List, Query, Str, common_filters, parse_query, prepare_filters
+from podproxy.web.errors import APIError
+from podproxy.web.query import (
+    Bool,
+    Filters,
+    Int,
+    List,
+    Query,
+    Str,
+    common_filters,
+    parse_query,
+    prepare_filters,
+)
 
 Q = Query(Bool("all"), Bool("force"), Int("limit", 5), Str("format", "oci-archive"), List("images"))
 

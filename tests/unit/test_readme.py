@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from podproxy import unixsock
+from podproxy.security import unixsock
 from podproxy.settings import OPTIONS, Settings, parse_size
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -1,7 +1,13 @@
 """podman's mux routing rules."""
 import pytest
 
-from podproxy.routing import MethodNotAllowed, NotFound, Router, RouteTable, clean_path
+from podproxy.web.routing import (
+    MethodNotAllowed,
+    NotFound,
+    Router,
+    RouteTable,
+    clean_path,
+)
 
 
 def _router():

@@ -6,7 +6,15 @@ import textwrap
 
 import pytest
 
-from podproxy.engine.runner import Failure, InUse, NotFound, Runner, Unavailable, error_for, error_message
+from podproxy.engine.podman.runner import (
+    Failure,
+    InUse,
+    NotFound,
+    Runner,
+    Unavailable,
+    error_for,
+    error_message,
+)
 
 
 @pytest.fixture
@@ -128,7 +136,7 @@ def test_podman_dies_with_the_process_that_started_it(fake_podman, tmp_path, sta
 
     pid_file = tmp_path / "pid"
     podman = fake_podman("echo $$ > %s\nexec sleep 60\n" % pid_file)
-    code = ("import sys, time; from podproxy.engine.runner import Runner\n"
+    code = ("import sys, time; from podproxy.engine.podman.runner import Runner\n"
             "s = " + start % podman + "\n")
     parent = subprocess.Popen([sys.executable, "-c", code], cwd=os.getcwd())
     try:
@@ -164,7 +172,7 @@ def test_kill_group_does_not_wait_out_its_grace_for_a_zombie(fake_podman):
     not make the kill wait the whole grace period."""
     import time
 
-    from podproxy.engine.runner import kill_group
+    from podproxy.engine.podman.runner import kill_group
 
     podman = fake_podman("while :; do printf x; sleep 0.01; done\n")
     stream = Runner(podman).stream(["image", "save"])

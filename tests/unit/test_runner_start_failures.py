@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from podproxy.engine import runner as runner_module
-from podproxy.engine import validate
-from podproxy.engine.runner import Runner, Unavailable
-from podproxy.errors import APIError
+from podproxy.engine.podman import argv as validate
+from podproxy.engine.podman import runner as runner_module
+from podproxy.engine.podman.runner import Runner, Unavailable
+from podproxy.web.errors import APIError
 
 HUGE = "a" * 200_000  # over Linux's 128 KiB per argument: exec fails with E2BIG
 

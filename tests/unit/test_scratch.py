@@ -4,8 +4,8 @@ import os
 import subprocess
 import sys
 
-from podproxy import scratch
-from podproxy.scratch import sweep as sweep_scratch
+from podproxy.engine import scratch
+from podproxy.engine.scratch import sweep as sweep_scratch
 
 
 def dead_pid() -> int:
@@ -16,7 +16,7 @@ def dead_pid() -> int:
 
 def made_by_a_dead_process(tmp_path) -> str:
     """A dir ``scratch.mkdtemp`` made in a process that has since exited (a killed worker)."""
-    code = "from podproxy import scratch; print(scratch.mkdtemp('x', dir=%r))" % str(tmp_path)
+    code = "from podproxy.engine import scratch; print(scratch.mkdtemp('x', dir=%r))" % str(tmp_path)
     return os.path.basename(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                            text=True).stdout.strip())
 

@@ -1,10 +1,10 @@
-"""podproxy.unixsock: the modes asked for, and no chmod through a symlink."""
+"""podproxy.security.unixsock: the modes asked for, and no chmod through a symlink."""
 import os
 import socket
 
 import pytest
 
-from podproxy import unixsock
+from podproxy.security import unixsock
 from podproxy.settings import Settings
 
 

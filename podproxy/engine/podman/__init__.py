@@ -1,0 +1,1 @@
+"""Running the podman binary: runner, streams, watchdog, process control, errors, argv checks."""

@@ -1,0 +1,106 @@
+"""Checks on the user values that reach podman's command line.
+
+Two kinds, both answered as podman itself answers:
+
+* ``reference``: an image name or reference. podman's reference grammar
+  (docker/distribution's ``ReferenceRegexp``, plus IDs and ``sha256:``
+  forms) is made of ``[A-Za-z0-9._:/@_-]`` only; every podman image command
+  answers any other character with ``invalid reference format`` (exit 125,
+  verified for exists, inspect, tree, rm, untag). So such a name is
+  refused here with that same error, without running podman: the answer is
+  podman's, and NUL bytes, newlines or undecodable bytes never reach argv.
+  A name that starts with ``-`` is within the grammar's characters and is
+  refused by podman itself, because the engine puts it after ``--``.
+  (``reference.py`` parses the whole grammar, for names podman will *tag*;
+  this check is for *lookups*, which also take IDs, ID prefixes and short
+  names, so only the character set is certain.)
+* ``argument``: any other value (a filter, a ``changes`` line, a format)
+  goes into argv joined to its option (``--filter=VALUE``), so it cannot
+  be an option; it must still be representable in argv (no NUL, valid
+  UTF-8) and within the kernel's size bounds below, else 400
+  (``arguments``: the runner applies this to every command, before podman
+  starts).
+"""
+from __future__ import annotations
+
+import re
+
+from ...web.errors import APIError
+from .runner import Failure
+
+# The sizes exec accepts: Linux refuses (E2BIG) one argument longer than
+# MAX_ARG_STRLEN (32 pages, 131072 bytes with its NUL), and argv plus the
+# environment over ARG_MAX (a quarter of the stack limit, usually 2 MiB).
+# These are the bounds, in UTF-8 bytes, that a command's arguments are held to:
+MAX_ARGUMENT = 128 * 1024 - 1  # one argument
+MAX_ARGUMENTS = 1024 * 1024  # all the arguments of one command (half of ARG_MAX: room for the environment)
+
+_REFERENCE_CHARS = re.compile(r"[A-Za-z0-9._:/@_-]*\Z")
+INVALID_REFERENCE = "invalid reference format"
+
+
+def is_reference(name: str) -> bool:
+    return _REFERENCE_CHARS.match(name) is not None
+
+
+def reference(name: str) -> str:
+    """``name`` if it can be an image reference; else podman's error."""
+    if not is_reference(name):
+        raise Failure(INVALID_REFERENCE, 125)
+    return name
+
+
+def representable(value: str) -> bool:
+    """Whether ``value`` can be an argv element unchanged."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8
+        return False
+    return True
+
+
+def argument(value: str) -> str:
+    """``value`` if it can be an argv element: else 400 "invalid argument"."""
+    if not representable(value):
+        raise APIError(400, "invalid argument: %s contains a NUL byte or bytes that are not UTF-8" % go_quote(value),
+                       "invalid argument")
+    size = len(value.encode("utf-8"))
+    if size > MAX_ARGUMENT:
+        raise APIError(400, "invalid argument: a value of %d bytes is longer than the limit of %d bytes"
+                       % (size, MAX_ARGUMENT), "invalid argument")
+    return value
+
+
+def arguments(values) -> None:
+    """Every value an ``argument``, and all of them together within
+    ``MAX_ARGUMENTS`` (else 400): what podman is started with can always be
+    exec'd."""
+    total = 0
+    for value in values:
+        total += len(argument(value).encode("utf-8")) + 1
+    if total > MAX_ARGUMENTS:
+        raise APIError(400, "invalid argument: %d bytes of arguments are more than the limit of %d bytes"
+                       % (total, MAX_ARGUMENTS), "invalid argument")
+
+
+def go_quote(s: str) -> str:
+    """Go's ``strconv.Quote`` (``%q``), for podman's messages that quote a value."""
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[ch])
+        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
+            out.append("\\x%02x" % (code - 0xDC00))
+        elif code < 0x20 or code == 0x7F:
+            out.append("\\x%02x" % code)
+        elif not ch.isprintable() and code > 0x7F:
+            out.append("\\u%04x" % code if code <= 0xFFFF else "\\U%08x" % code)
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)

@@ -1,0 +1,219 @@
+"""``POST /libpod/build`` (compat/images_build.go as libpod serves it).
+
+The body is the build context as a tar (optionally compressed). It is
+written to a private temp directory and unpacked there with Python's
+``data`` extraction filter (no absolute paths, no ``..``, no devices, no
+links out of the context), then ``podman build`` runs on it and its output
+is streamed as podman's JSON lines. The directory goes on every path.
+Containerfiles must lie inside the context: podman's own service would
+read any path on the server. The unpacked context is bounded by
+``--max-context-size`` (413). Unless ``--allow-build-network``, a
+Containerfile that would fetch something (remote ``ADD``, ``RUN
+--network``) is refused with 403 before podman starts, and RUN steps run
+with ``--network=none``. Server paths (the temp dir, named after the
+worker) never reach the client: messages name files as the client sent
+them, relative to its context.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+from flask import Response, g, request
+
+from ..engine import context as contexts
+from ..engine import scratch, uploads
+from ..engine.build import BuildOptions
+from ..gocompat import gojson
+from ..gocompat.references import registry_of
+from ..security.registry_auth import RegistryAuth
+from ..settings import MAX_CONTEXT_MEMBERS
+from ..web.errors import APIError
+from ..web.query import Bool, Int, List, Query, Str
+from ..web.responses import services
+from ..web.routing import RouteTable
+from .transfers import request_body
+
+routes = RouteTable("build")
+
+# the common parameters (podman's names and defaults; others are ignored)
+BUILD = Query(
+    Str("dockerfile", "Dockerfile"), List("t"), Bool("q"), Bool("nocache"), Str("pullpolicy"), Bool("layers"),
+    Str("buildargs"), Str("labels"), Str("annotations"), Str("target"), List("platform"), Bool("rm", True),
+    Bool("forcerm"), Bool("squash"), Str("outputformat"), Int("timestamp"), Bool("identitylabel", True),
+    Bool("omithistory"), Bool("skipunusedstages", True), Int("jobs", 1), List("setenv"), List("unsetenv"),
+    Str("from"), Bool("tlsVerify", True), Str("remote"),
+)
+TAR_TYPES = ("application/x-tar", "application/tar")
+MAX_CONTAINERFILE = 8 << 20  # characters read to look for network use (real ones are a few KiB)
+
+
+def bad_request(key: str, value: str, err: str) -> APIError:
+    """podman's ``utils.BadRequest``."""
+    return APIError(400, "failed to parse query parameter '%s': %s: %s" % (key, gojson.go_quote(value), err), err)
+
+
+def _json(query, key: str, go_type, default):
+    """A JSON-valued parameter, decoded only when the key was sent."""
+    if key not in query.present:
+        return default
+    value, err = gojson.unmarshal(query[key], go_type)
+    if err is not None:
+        raise bad_request(key, query[key], err)
+    return value if value is not None else default
+
+
+def _labels(query) -> list[str]:
+    """``labels``: a JSON object, else a JSON list of "k=v"."""
+    if "labels" not in query.present:
+        return []
+    mapping, err = gojson.unmarshal(query["labels"], gojson.MAP(gojson.STRING))
+    if err is None:
+        return ["%s=%s" % kv for kv in (mapping or {}).items()]
+    return _json(query, "labels", gojson.SLICE(gojson.STRING), [])
+
+
+def _containerfiles(query, context: str) -> tuple[list[str], APIError | None]:
+    """The Containerfiles, inside the context: ``dockerfile`` is a JSON
+    list or one name; without it Containerfile, else Dockerfile. When
+    neither exists podman writes a 400 error and then goes on building
+    with Dockerfile (its handler does not return): that error comes back
+    second, for the caller to write first."""
+    if "dockerfile" in query.present:
+        names, err = gojson.unmarshal(query["dockerfile"], gojson.SLICE(gojson.STRING))
+        if err is not None:
+            names = [query["dockerfile"]]
+        files = []
+        root = os.path.realpath(context)
+        for name in names or []:
+            path = os.path.realpath(os.path.join(context, name))
+            if not path.startswith(root + os.sep):
+                raise bad_request("dockerfile", query["dockerfile"],
+                                  "containerfiles must be inside the build context")
+            files.append(path)
+        return files, None
+    for name in ("Containerfile", "Dockerfile"):
+        path = os.path.join(context, name)
+        if os.path.exists(path):
+            return [path], None
+    err = bad_request("dockerfile", query["dockerfile"],
+                      "stat %s: no such file or directory" % os.path.join(context, "Containerfile"))
+    return [path], APIError(400, err.message, "no such file or directory")  # os.PathError unwraps to the errno
+
+
+def _unpack(workdir: str) -> str:
+    """The request body -> ``workdir/tarBall`` -> ``workdir/build``."""
+    settings = services().settings
+    tarball = os.path.join(workdir, "tarBall")
+    uploads.save(request_body(settings.max_body_size), tarball)
+    context = os.path.join(workdir, "build")
+    os.mkdir(context, 0o700)
+    try:
+        contexts.unpack(tarball, context, settings.max_context_size, MAX_CONTEXT_MEMBERS)
+    except contexts.ContextTooLarge as e:
+        raise APIError(413, "%s (start podproxy with a larger --max-context-size)" % e,
+                       "build context too large") from None
+    except contexts.BadContext as e:
+        message = str(e)
+        if message == "unexpected EOF":  # not a tar, or cut short: what Go's tar reader says
+            raise APIError(500, message) from None
+        raise APIError(500, "unpacking the build context: %s" % _client_view(message, workdir)) from None
+    finally:
+        os.unlink(tarball)
+    return context
+
+
+def _client_view(text: str, workdir: str) -> str:
+    """``text`` with the server's paths of the context made relative to it,
+    as the client knows them (``/tmp/podproxy-<pid>-build-x/build/Dockerfile``
+    -> ``Dockerfile``)."""
+    for root in {os.path.join(workdir, "build"), os.path.realpath(os.path.join(workdir, "build"))}:
+        text = text.replace(root + os.sep, "").replace(root, ".")
+    for root in {workdir, os.path.realpath(workdir)}:
+        text = text.replace(root + os.sep, "").replace(root, ".")
+    return text
+
+
+def _refuse_network(files: list[str], context: str) -> None:
+    """403 when a Containerfile would fetch something (see engine/context.py)."""
+    for path in files:
+        name = os.path.relpath(path, os.path.realpath(context))
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read(MAX_CONTAINERFILE + 1)
+        except OSError:
+            continue  # podman reports a missing Containerfile itself
+        if len(text) > MAX_CONTAINERFILE:  # not read whole into memory, so not checked: refused
+            raise APIError(413, "Containerfile %s is larger than %d bytes" % (name, MAX_CONTAINERFILE),
+                           "Containerfile too large")
+        uses = contexts.network_uses(name, text)
+        if uses:
+            raise APIError(403, "building with network access is disabled on this server (start podproxy with "
+                                "--allow-build-network): %s in %s" % (uses[0], name), "build network disabled")
+
+
+def _options(query) -> BuildOptions:
+    return BuildOptions(
+        tags=query["t"] or [], quiet=query["q"], no_cache=query["nocache"], pull_policy=query["pullpolicy"] or "missing",
+        layers=query["layers"], build_args=_json(query, "buildargs", gojson.MAP(gojson.STRING), {}),
+        labels=_labels(query), annotations=_json(query, "annotations", gojson.SLICE(gojson.STRING), []),
+        target=query["target"], platforms=query["platform"] or [], rm=query["rm"], force_rm=query["forcerm"],
+        squash=query["squash"], output_format=query["outputformat"],
+        timestamp=query["timestamp"] if "timestamp" in query.present else None,
+        identity_label=query["identitylabel"], omit_history=query["omithistory"],
+        skip_unused_stages=query["skipunusedstages"], jobs=query["jobs"] if "jobs" in query.present else None,
+        env=query["setenv"] or [], unset_env=query["unsetenv"] or [], from_image=query["from"],
+        tls_verify=query["tlsVerify"] if "tlsVerify" in query.present else None,
+        network=services().settings.allow_build_network,
+    )
+
+
+def _line(obj) -> bytes:
+    return (gojson.dumps(obj) + "\n").encode("utf-8")
+
+
+@routes.route("POST", "/libpod/build")
+def build():
+    content_type = request.headers.get("Content-Type")
+    if content_type is not None and content_type not in TAR_TYPES:
+        raise bad_request("Content-Type", content_type,
+                          'Content-Type: %s is not supported. Should be "application/x-tar"' % content_type)
+    workdir = scratch.mkdtemp("build")
+    auth = None
+    try:
+        context = _unpack(workdir)
+        try:  # after the body, as podman does, and without the usual prefix
+            query = BUILD.decode(g.query_pairs, g.request_uri)
+        except APIError as e:
+            raise APIError(400, e.cause) from None
+        if query["remote"]:
+            raise APIError(400, "remote build contexts are not supported by podproxy", "not supported")
+        files, early_error = _containerfiles(query, context)
+        if early_error is not None:
+            early_error = APIError(early_error.status, _client_view(early_error.message, workdir), early_error.cause)
+        opts = _options(query)
+        if not opts.network:
+            _refuse_network(files, context)
+        auth = RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(opts.from_image or "docker.io"))
+        progress = services().builder.build(context, files, opts, auth.options())
+    except BaseException:
+        if auth is not None:
+            auth.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+    def body():
+        try:
+            if early_error is not None:
+                yield early_error.body().encode("utf-8")
+            for line in progress:
+                yield _line({"stream": _client_view(line, workdir) + "\n"})
+            if progress.exit_code != 0:
+                message = _client_view(progress.error, workdir) + "\n"
+                yield _line({"errorDetail": {"message": message}, "error": message})
+        finally:
+            progress.close()
+            auth.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    return Response(body(), status=early_error.status if early_error else 200, content_type="application/json")

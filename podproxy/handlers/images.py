@@ -1,0 +1,224 @@
+"""The libpod images routes that read and remove (libpod/images.go).
+
+Each handler mirrors podman's: decode (done by the dispatcher from the
+route's ``Query``), one engine call, podman's status and wrapping of the
+error, podman's success encoding.
+"""
+from __future__ import annotations
+
+from flask import Response
+
+from ..engine.images import RemoveReport
+from ..engine.podman.runner import NotFound, PodmanError
+from ..gocompat.gojson import go_quote
+from ..web.errors import APIError, DoubleError
+from ..web.query import Bool, Filters, List, Query, Str, common_filters, prepare_filters
+from ..web.responses import engine, form_get, json_response, no_content, text_response
+from ..web.routing import RouteTable
+
+routes = RouteTable("images")
+
+TREE = Query(Bool("whatrequires"))
+PRUNE = Query(
+    Bool("all"),
+    Bool("external"),
+    error_status=500,
+    filters=Filters(prepare_filters, status=500, prefix="failed to decode filter parameters for %s", first=True),
+)
+REMOVE = Query(Bool("force"), Bool("lookupManifest"))
+# compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
+LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
+CHANGES = Query(Str("parent"), Str("diffType"))
+DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image"}
+BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
+
+
+def _go_bool(value: str) -> bool:
+    """strconv.ParseBool (no "on"), with Go's error text."""
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise APIError(500, 'strconv.ParseBool: parsing "%s": invalid syntax' % value, "invalid syntax")
+
+
+def image_not_found(name: str, err: PodmanError) -> APIError:
+    """``utils.ImageNotFound(w, name, fmt.Errorf("failed to find image %s: %w", name, err))``:
+    404 for "image not known", otherwise podman's 500-then-404 double body."""
+    wrapped = err.wrap("failed to find image %s" % name)
+    if wrapped.cause == "image not known":
+        return wrapped.with_status(404)
+    return DoubleError(wrapped)
+
+
+def _report(report: RemoveReport, errors) -> dict:
+    """``LibpodImagesRemoveReport``: Deleted/Untagged omitted when empty."""
+    body = {}
+    if report.deleted:
+        body["Deleted"] = report.deleted
+    if report.untagged:
+        body["Untagged"] = report.untagged
+    body["ExitCode"] = report.exit_code
+    body["Errors"] = errors
+    return body
+
+
+# Registration order is podman's (register_images.go): first match wins.
+
+@routes.route("GET", "/libpod/images/{name:.*}/exists")
+def exists(name):
+    try:
+        found = engine().exists(name)
+    except PodmanError as e:
+        raise e.wrap("failed to find image %s" % name, 404)
+    if not found:
+        raise APIError(404, "failed to find image %s" % name)
+    return no_content()
+
+
+@routes.route("GET", "/libpod/images/{name:.*}/tree", query=TREE)
+def tree(name, query):
+    try:
+        text = engine().tree(name, query["whatrequires"])
+    except NotFound as e:
+        raise e.wrap("failed to find image %s" % name, 404)
+    except PodmanError as e:
+        raise e.wrap("failed to generate image tree for %s" % name, 500)
+    return json_response(200, {"Tree": text})
+
+
+@routes.route("DELETE", "/libpod/images/remove", query=BATCH_REMOVE)
+def batch_remove(query):
+    """Always 200 with the errors listed. No ``images`` removes every image
+    that is not in use, as podman does."""
+    report = engine().remove(query["images"] or [], force=query["force"], ignore=query["ignore"],
+                             all=query["all"])
+    return json_response(200, _report(report, report.errors or None))
+
+
+@routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE)
+def remove(name, query):
+    report = engine().remove([name], force=query["force"])
+    if report.exit_code == 0:
+        return json_response(200, _report(report, []))
+    message = _join_errors(report.errors)
+    status = {1: 404, 2: 409}.get(report.exit_code, 500)
+    raise PodmanError(message, report.exit_code).with_status(status)
+
+
+def _join_errors(errors: list) -> str:
+    """podman's ``errorhandling.JoinErrors``."""
+    if len(errors) == 1:
+        return errors[0]
+    return "%d errors occurred:\n%s" % (len(errors), "\n".join("\t* " + e for e in errors))
+
+
+@routes.route("POST", "/libpod/images/prune", query=PRUNE)
+def prune(query):
+    filters = query["filters"]
+    all_images = query["all"]
+    libpod_filters = []
+    if "filters" in query.present:
+        if filters.get("all"):
+            all_images = _go_bool(filters["all"][0])
+        filters.pop("dangling", None)  # "not implemented in the libpod side"
+        libpod_filters = ["%s=%s" % (k, v[0]) for k, v in filters.items()]
+    try:
+        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters)
+    except PodmanError as e:
+        raise e.with_status(500)
+    return json_response(200, reports)
+
+
+@routes.route("GET", "/libpod/images/{name:.*}/history")
+def history(name):
+    try:
+        layers = engine().history(name)
+    except PodmanError as e:
+        raise image_not_found(name, e)
+    return json_response(200, layers)
+
+
+@routes.route("GET", "/libpod/images/json", query=LIST)
+def list_images(query):
+    """``digests=true`` is "unsupported": podman logs it and answers 200
+    with no body at all (and no Content-Type)."""
+    if "digests" in query.present and query["Digests"]:
+        resp = Response(b"", status=200)
+        resp.headers.remove("Content-Type")
+        return resp
+    try:
+        summaries = engine().list(all=query["All"], filters=query["filters"])
+    except PodmanError as e:
+        raise e.with_status(500)
+    return json_response(200, summaries)
+
+
+@routes.route("GET", "/libpod/images/{name:.*}/json")
+def inspect(name):
+    try:
+        data = engine().inspect(name)
+    except PodmanError as e:
+        raise e.wrap("failed to find image %s" % name, 404)
+    return json_response(200, data)
+
+
+@routes.route("POST", "/libpod/images/{name:.*}/tag")
+def tag(name):
+    """compat.TagImage: the image is looked up before ``repo`` is checked;
+    ``repo``/``tag`` come from ``r.Form.Get``."""
+    repo, tag_ = form_get("repo"), form_get("tag") or "latest"
+    if not repo:
+        try:
+            engine().inspect(name)
+        except PodmanError as e:
+            raise image_not_found(name, e)
+        raise APIError(400, "repo parameter is required to tag an image")
+    try:
+        engine().tag(name, "%s:%s" % (repo, tag_))
+    except PodmanError as e:
+        if e.message.startswith("normalizing name "):  # the new name is bad
+            raise e.with_status(500)
+        raise image_not_found(name, e)
+    return text_response(201, "")
+
+
+@routes.route("POST", "/libpod/images/{name:.*}/untag")
+def untag(name):
+    """Reads ``repo``/``tag`` with ``r.Form.Get`` (a form body wins over the
+    query, and no decoder: bad values cannot give 400)."""
+    repo, tag = form_get("repo"), form_get("tag")
+    tags = []
+    if not repo and tag:
+        raise APIError(400, "repo parameter is required to tag an image")
+    if repo:
+        tags.append("%s:%s" % (repo, tag or "latest"))
+    try:
+        engine().untag(name, tags)
+    except NotFound as e:
+        if "image not known" in e.message:
+            raise e.wrap("failed to find image %s" % name, 404)
+        raise e.with_status(500)
+    except PodmanError as e:
+        raise e.with_status(500)
+    return text_response(201, "")
+
+
+@routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES)
+@routes.route("GET", "/libpod/containers/{name}/changes", query=CHANGES)
+def changes(name, query):
+    """compat.Changes: images and containers (diffType), 500 on any miss.
+    podman serves it on the containers path too, and the remote ``podman
+    image diff`` calls that one (``?difftype=image``).
+    ``parent`` (a diff against another layer) has no podman CLI equivalent."""
+    diff_type = DIFF_TYPES.get(query["diffType"])
+    if diff_type is None:
+        raise APIError(400, "invalid diffType value %s" % go_quote(query["diffType"]))
+    if query["parent"]:
+        raise APIError(500, "parent is not supported by podproxy (podman's CLI has no diff against a parent)")
+    try:
+        result = engine().changes(name, diff_type)
+    except PodmanError as e:
+        raise e.with_status(500)
+    return json_response(200, result)
+

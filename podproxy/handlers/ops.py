@@ -1,0 +1,107 @@
+"""Operations endpoints, outside podman's API: ``/healthz`` (the process
+answers), ``/readyz`` (podman answers ``podman version`` in time, and the
+store and the temp dir have room to write),
+``/metrics`` (Prometheus) and ``/access`` (what the caller's token may do,
+so the web page shows only the actions it may take). They are plain Flask routes, so they carry none
+of podman's API headers and a health probe never runs podman."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+
+from flask import Blueprint, Response, current_app, g, request
+
+from ..observability import access as observe
+from ..observability import metrics
+from ..security import guard
+from ..web.errors import APIError
+from ..web.responses import services
+
+ops = Blueprint("ops", __name__)
+
+
+@ops.before_request
+def _route_label():
+    observe.route_matched(request.environ, request.url_rule.rule)
+
+
+def _json(status: int, body: dict) -> Response:
+    resp = Response(json.dumps(body) + "\n", status=status, content_type="application/json")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@ops.route("/healthz", methods=["GET"])
+def healthz():
+    return _json(200, {"status": "ok"})
+
+
+# Below this many free bytes where podman writes (the store, its run root,
+# the temp dir uploads and exports are staged in), writes fail half way:
+# podman answers "no space left on device" after it has started.
+MIN_FREE = 64 << 20
+
+
+def _full_places() -> list[str]:
+    """The places podman writes to that have less than MIN_FREE bytes."""
+    store = {}
+    try:
+        store = services().system.info(cached=True).get("store") or {}
+    except APIError:
+        pass
+    full = []
+    for path in (store.get("graphRoot"), store.get("runRoot"), tempfile.gettempdir()):
+        if not path:
+            continue
+        try:
+            st = os.statvfs(path)
+        except OSError:
+            continue
+        free = st.f_bavail * st.f_frsize
+        if free < MIN_FREE:
+            full.append("%s has %d bytes free" % (path, free))
+    return full
+
+
+@ops.route("/readyz", methods=["GET"])
+def readyz():
+    """Ready when ``podman version`` answers within ``--ready-timeout`` and
+    the store and temp dir are not (nearly) full."""
+    settings = services().settings
+    try:
+        result = services().runner.run(["version", "--format", "json"], timeout=settings.ready_timeout)
+        data = json.loads(result.stdout)
+        version = (data.get("Server") or data.get("Client") or {}).get("Version", "")
+    except APIError as e:
+        return _json(503, {"status": "unavailable", "reason": e.message})
+    except ValueError as e:
+        return _json(503, {"status": "unavailable", "reason": "podman version printed no JSON: %s" % e})
+    full = _full_places()
+    if full:
+        return _json(503, {"status": "unavailable", "reason": "no space left on device: " + "; ".join(full)})
+    return _json(200, {"status": "ready", "podman": version})
+
+
+@ops.route("/metrics", methods=["GET"])
+def prometheus():
+    body, content_type = metrics.exposition()
+    return Response(body, status=200, content_type=content_type)
+
+
+@ops.route("/access", methods=["GET"])
+def access():
+    """What the caller's token may do: its name, the policy that applies
+    and every route it may call (``"METHOD /route/name"``, as policies name
+    them), decided exactly as a request to that route would be."""
+    rules = guard.access()
+    token = g.get("token")
+    keys = {(m, r.key) for r in services().router.routes for m in r.methods}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint != "dispatch":
+            key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            keys.update((m, key) for m in rule.methods if m != "OPTIONS")
+    allowed = sorted("%s %s" % k for k in keys if rules.allows(k[0], k[1], token))
+    return _json(200, {"authentication": token is not None, "token": token.name if token is not None else None,
+                       "policy": rules.policy_name(token), "allowed": allowed})

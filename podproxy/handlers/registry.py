@@ -1,0 +1,203 @@
+"""Pull, push and search (libpod/images_pull.go, images_push.go,
+compat/images_search.go): the routes that talk to registries.
+
+Checks podman makes before it starts (parameters, transports, the auth
+header, the pull policy) answer with podman's status; after that, pull and
+a non-quiet push answer 200 and stream podman's progress as JSON lines,
+ending with the result or ``{"error": ...}``, exactly as podman does.
+Credentials go to podman only as a temporary auth file (registry_auth).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Response, g, request
+
+from ..engine.podman.runner import PodmanError, Progress
+from ..gocompat import gojson
+from ..gocompat.references import registry_of, storage_reference_error, transport_error
+from ..security.registry_auth import RegistryAuth
+from ..web.errors import APIError, cause_of
+from ..web.query import Bool, Int, Query, Str
+from ..web.responses import json_response, services, text_response
+from ..web.routing import RouteTable
+
+# podman registers push first of all image routes (before scp); pull and
+# search overlap with no other route, so one table placed first keeps order.
+routes = RouteTable("registry")
+
+PULL = Query(Str("reference"), Str("OS"), Str("Arch"), Str("Variant"), Bool("tlsVerify", True), Bool("allTags"),
+             Str("policy", "always"), Bool("quiet"))
+PUSH = Query(Bool("all"), Str("compressionFormat"), Str("destination"), Str("format"), Bool("removeSignatures"),
+             Bool("tlsVerify", True), Bool("quiet", True))
+# compat.SearchImages: fields without schema tags; filters never fail
+SEARCH = Query(Str("Term"), Int("Limit"), Str("Filters"), Bool("TLSVerify", True), Bool("ListTags"))
+
+# containers/common config.ParsePullPolicy
+PULL_POLICIES = {"always": "always", "Always": "always", "missing": "missing", "Missing": "missing",
+                 "ifnotpresent": "missing", "IfNotPresent": "missing", "newer": "newer", "Newer": "newer",
+                 "ifnewer": "newer", "IfNewer": "newer", "never": "never", "Never": "never"}
+_ID_LINE = re.compile(r"[0-9a-f]{64}\Z")
+_MULTI_ERROR = re.compile(r"\d+ errors? occurred:\n")
+
+
+def registry():
+    return services().registry
+
+
+def _tls(query, key="tlsVerify", name="tlsVerify"):
+    """podman applies tlsVerify only when the key (exact case) was sent."""
+    return query[name] if key in query.present else None
+
+
+def _auth(reference: str, single: bool = True) -> RegistryAuth:
+    return RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(reference), single)
+
+
+def _line(obj) -> bytes:
+    """One JSON line as podman's json.Encoder writes it."""
+    return (gojson.dumps(obj) + "\n").encode("utf-8")
+
+
+def _stream(progress: Progress, auth: RegistryAuth, last) -> Response:
+    """200 with podman's progress lines, then ``last(progress)``. podman
+    writes the status before it sets Content-Type, so there is none."""
+
+    def body():
+        try:
+            for line in progress:
+                yield _line({"stream": line + "\n"})
+            final = last(progress)
+            if final:
+                yield _line(final)
+        finally:
+            progress.close()
+            auth.close()
+
+    resp = Response(body(), status=200)
+    resp.headers.remove("Content-Type")
+    return resp
+
+
+def _local_pull(reference: str, policy: str) -> dict | None:
+    """libimage's "missing" and "never" policies look the name up locally
+    first (``podman pull`` has no policy option in 4.3.1): the report when
+    that settles it, None when podman must pull."""
+    image_id, error = registry().local_image(reference)
+    if image_id:
+        return {"images": [image_id], "id": image_id}
+    return {"error": error} if policy == "never" else None
+
+
+def _final_only(report: dict) -> Response:
+    resp = Response([_line(report)], status=200)
+    resp.headers.remove("Content-Type")
+    return resp
+
+
+def _pull_report(progress: Progress) -> dict:
+    """``entities.ImagePullReport`` at the end of a pull."""
+    if progress.exit_code != 0:
+        return {"error": progress.error}
+    ids = [ln for ln in progress.stdout.decode("utf-8", "replace").split() if _ID_LINE.match(ln)]
+    return {"images": ids, "id": ids[-1]} if ids else {}
+
+
+@routes.route("POST", "/libpod/images/pull", query=PULL)
+def pull(query):
+    reference = query["reference"]
+    if not reference:
+        raise APIError(500, "reference parameter cannot be empty")
+    bad = transport_error(reference)
+    if bad:
+        raise APIError(400, bad)
+    auth = _auth(reference)
+    try:
+        policy = PULL_POLICIES.get(query["policy"])
+        if policy is None:
+            raise APIError(400, "unsupported pull policy %s" % gojson.go_quote(query["policy"]))
+        if policy in ("missing", "never"):
+            report = _local_pull(reference, policy)
+            if report is not None:
+                auth.close()
+                return json_response(200, report) if query["quiet"] else _final_only(report)
+        progress = registry().pull(reference, tls_verify=_tls(query),
+                                   all_tags=query["allTags"], os=query["OS"], arch=query["Arch"],
+                                   variant=query["Variant"], auth=auth.options(), quiet=query["quiet"])
+    except BaseException:
+        auth.close()
+        raise
+    if not query["quiet"]:
+        return _stream(progress, auth, _pull_report)
+    try:
+        for _ in progress:
+            pass
+        return json_response(200, _pull_report(progress))
+    finally:
+        progress.close()
+        auth.close()
+
+
+@routes.route("POST", "/libpod/images/{name:.*}/push", query=PUSH)
+def push(name, query):
+    bad = storage_reference_error(name)
+    if bad:
+        raise APIError(400, *bad)
+    destination = query["destination"] or name
+    bad = transport_error(destination)
+    if bad:
+        raise APIError(400, bad)
+    auth = _auth(destination)
+    try:
+        progress = registry().push(name, destination, tls_verify=_tls(query), format=query["format"],
+                                   compression_format=query["compressionFormat"],
+                                   remove_signatures=query["removeSignatures"], auth=auth.options(),
+                                   quiet=query["quiet"])
+    except BaseException:
+        auth.close()
+        raise
+    if not query["quiet"]:
+        return _stream(progress, auth, lambda p: {"error": p.error} if p.exit_code != 0 else None)
+    try:
+        for _ in progress:
+            pass
+        if progress.exit_code != 0:
+            raise progress.failure().wrap('pushing image "%s"' % destination, 400)
+        return text_response(200, "")
+    finally:
+        progress.close()
+        auth.close()
+
+
+def _search_filters(raw: str) -> list[str]:
+    """podman's map[string][]string converter: bad JSON is ignored."""
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        return []
+    if not isinstance(parsed, dict):
+        return []
+    return ["%s=%s" % (k, v[0]) for k, v in parsed.items() if isinstance(v, list) and v and isinstance(v[0], str)]
+
+
+@routes.route("GET", "/libpod/images/search", query=SEARCH)
+def search(query):
+    term = query["Term"]
+    with _auth(term, single=False) as auth:
+        try:
+            reports = registry().search(term, limit=query["Limit"], filters=_search_filters(query["Filters"]),
+                                        list_tags=query["ListTags"], tls_verify=_tls(query, name="TLSVerify"),
+                                        auth=auth.options())
+        except PodmanError as e:
+            message = e.message + "\n\n" if _MULTI_ERROR.match(e.message) else e.message
+            raise APIError(500, message, _search_cause(e.message)) from None
+    return json_response(200, reports)
+
+
+
+def _search_cause(message: str) -> str:
+    """go-multierror unwraps into its error when it holds one; with several
+    the chain ends at the last one, whole."""
+    items = message.rstrip("\n").split("\n\t* ")
+    return cause_of(items[1]) if len(items) == 2 else items[-1]

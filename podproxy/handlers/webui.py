@@ -1,0 +1,62 @@
+"""The web page (``--ui on``): static files from ``podproxy/ui/`` served at
+``/ui/``.
+
+Contract: these routes only ever answer files shipped in the package; they
+read no image data and run no podman, so the policy lists them as
+``PUBLIC`` (no token needed). Everything the page shows or changes is a
+call to the API with the user's token in ``Authorization``. Every answer
+carries a Content-Security-Policy that allows scripts, styles and
+connections from this origin only (no inline script, no framing).
+Links inside the page are relative to ``/ui/``, so it works behind a proxy
+that serves podproxy under a prefix.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response, request, send_from_directory
+
+from ..observability import access as observe
+
+ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ui")
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+ui = Blueprint("ui", __name__)
+
+
+@ui.before_request
+def _route_label():
+    observe.route_matched(request.environ, request.url_rule.rule)
+
+
+@ui.after_request
+def _headers(resp: Response) -> Response:
+    resp.headers["Content-Security-Policy"] = CSP
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@ui.route("/ui", methods=["GET"], strict_slashes=True)
+def bare():
+    """``/ui`` -> ``ui/`` (relative, so a path prefix in front survives):
+    the page's relative links need the trailing slash."""
+    resp = Response(status=308)
+    resp.headers["Location"] = "ui/"
+    return resp
+
+
+@ui.route("/ui/", methods=["GET"], strict_slashes=True)
+def index():
+    """The web page."""
+    return send_from_directory(ROOT, "index.html", max_age=0)
+
+
+@ui.route("/ui/<path:filename>", methods=["GET"])
+def static_file(filename):
+    """The page's scripts, styles and images."""
+    return send_from_directory(ROOT, filename, max_age=0)

@@ -1,0 +1,1 @@
+"""The access record, Prometheus metrics, gunicorn's logger."""

@@ -1,0 +1,1 @@
+"""Who may call what: auth, policy, the gate, registry credentials, socket permissions."""

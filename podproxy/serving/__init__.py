@@ -1,0 +1,1 @@
+"""gunicorn: the launcher, its configuration, the balanced worker, the WSGI entry."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing that never runs podman: router, query decoder, error body, encoders, request bodies, OpenAPI."""

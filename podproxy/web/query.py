@@ -1,0 +1,286 @@
+"""podman's query decoder: gorilla/schema as podman configures it, and the
+two ``filters`` parsers.
+
+Each endpoint declares its parameters once, with podman's defaults::
+
+    TREE = Query(Bool("whatrequires"))
+    values = TREE.decode(pairs, url)      # -> {"whatrequires": False}
+
+A ``Filters`` entry adds the ``filters`` parameter with one of podman's two
+JSON parsers (``prepare_filters`` or ``common_filters``).
+
+The rules (``handlers.NewAPIDecoder``, gorilla/schema v1.2.0):
+
+* keys match the parameter name case-insensitively; unknown keys are ignored;
+* a scalar takes the *last* value; an empty value keeps the default;
+* a bool is ``on`` or one of strconv.ParseBool's spellings;
+* an int is strconv.ParseInt(v, 10, 0);
+* a list gets one element per repeated key, empty values dropped, commas kept;
+* a failure is ``schema: error converting value for "<key as sent>"`` wrapped
+  as ``failed to parse parameters for <path?query>: ...``; several failures
+  add `` (and N other error(s))``. The status is 400, or what the spec says
+  (prune answers 500).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..gocompat import gojson
+from .errors import APIError
+
+# --------------------------------------------------------------------------
+# Go's url.ParseQuery
+
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _unescape(s: str) -> str | None:
+    """Go's url.QueryUnescape; None where Go returns an error."""
+    if "%" not in s and "+" not in s:
+        return s
+    out = bytearray()
+    i = 0
+    raw = s.encode("utf-8", "surrogateescape")
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x25:  # %
+            h = raw[i + 1 : i + 3].decode("latin-1")
+            if len(h) != 2 or h[0] not in _HEX or h[1] not in _HEX:
+                return None
+            out.append(int(h, 16))
+            i += 3
+        elif c == 0x2B:  # +
+            out.append(0x20)
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+def parse_query(raw_query: str) -> list[tuple[str, str]]:
+    """``url.ParseQuery``: pairs in order; pieces with ``;`` or a bad escape
+    are dropped, as Go drops them (``r.URL.Query()`` ignores the error)."""
+    pairs = []
+    for piece in raw_query.split("&"):
+        if not piece or ";" in piece:
+            continue
+        key, _, value = piece.partition("=")
+        key = _unescape(key)
+        value = _unescape(value)
+        if key is None or value is None:
+            continue
+        pairs.append((key, value))
+    return pairs
+
+
+# --------------------------------------------------------------------------
+# converters
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True", "on"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _to_bool(v: str) -> bool:
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise _Invalid
+
+
+def _to_int(v: str) -> int:
+    if not _INT.match(v):
+        raise _Invalid
+    n = int(v)
+    if not -(2**63) <= n < 2**63:
+        raise _Invalid
+    return n
+
+
+def _to_str(v: str) -> str:
+    return v
+
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {"bool": _to_bool, "int": _to_int, "str": _to_str}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: its name (podman's schema tag), type and default."""
+
+    name: str
+    kind: str  # bool | int | str | list
+    default: Any = None
+
+
+def Bool(name: str, default: bool = False) -> Param:
+    return Param(name, "bool", default)
+
+
+def Int(name: str, default: int = 0) -> Param:
+    return Param(name, "int", default)
+
+
+def Str(name: str, default: str = "") -> Param:
+    return Param(name, "str", default)
+
+
+def List(name: str) -> Param:
+    return Param(name, "list", None)
+
+
+def _schema_message(bad_keys: list[str]) -> str:
+    first = 'schema: error converting value for "%s"' % bad_keys[0]
+    others = len(bad_keys) - 1
+    if others == 0:
+        return first
+    if others == 1:
+        return first + " (and 1 other error)"
+    return first + " (and %d other errors)" % others
+
+
+class Values(dict):
+    """Decoded parameters by name; ``present`` is the set of query keys as
+    sent (exact case), for the handlers that check presence like podman."""
+
+    present: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The ``filters`` parameter of an endpoint: which of podman's two
+    parsers reads it, the error's prefix and status, and whether podman
+    parses it before (prune) or after (list) the other parameters."""
+
+    parser: Callable
+    status: int = 500
+    prefix: str | None = None  # e.g. "failed to decode filter parameters for %s"
+    first: bool = False
+
+
+class Query:
+    """The query struct of one podman handler: parameters with defaults."""
+
+    def __init__(self, *params: Param, error_status: int = 400, filters: Filters | None = None):
+        self.params = params
+        self.error_status = error_status
+        self.filters = filters
+        self._by_name = {p.name.lower(): p for p in params}
+
+    def decode(self, pairs: list, url: str, form_get: Callable[[str], str] | None = None) -> Values:
+        """Decode ``pairs`` (from ``parse_query``). ``url`` is podman's
+        ``r.URL.String()`` for error messages; ``form_get`` is ``r.Form.Get``
+        (filters are read through it)."""
+        values = Values()
+        values.present = frozenset(k for k, _ in pairs)
+        if self.filters is not None and self.filters.first:
+            values["filters"] = self._filters(values.present, pairs, url, form_get)
+        values.update(self._params(pairs, url))
+        if self.filters is not None and not self.filters.first:
+            values["filters"] = self._filters(values.present, pairs, url, form_get)
+        return values
+
+    def _filters(self, present, pairs, url, form_get):
+        if form_get is None:
+            first = {}
+            for k, v in pairs:
+                first.setdefault(k, v)
+            form_get = lambda key: first.get(key, "")  # noqa: E731
+        try:
+            return self.filters.parser(present, form_get)
+        except ValueError as e:
+            cause = str(e)
+            message = cause if self.filters.prefix is None else "%s: %s" % (self.filters.prefix % url, cause)
+            raise APIError(self.filters.status, message, cause) from None
+
+    def _params(self, pairs, url) -> dict:
+        values = {p.name: (list(p.default) if p.kind == "list" and p.default else p.default) for p in self.params}
+        grouped: dict[str, list[str]] = {}
+        for key, value in pairs:
+            grouped.setdefault(key, []).append(value)
+        bad: list[str] = []
+        for key, vals in grouped.items():
+            param = self._by_name.get(key.lower())
+            if param is None:
+                continue  # IgnoreUnknownKeys(true)
+            if param.kind == "list":
+                values[param.name] = [v for v in vals if v != ""]
+                continue
+            last = vals[-1]
+            if last == "":
+                continue  # ZeroEmpty(false): the default stays
+            try:
+                values[param.name] = _CONVERTERS[param.kind](last)
+            except _Invalid:
+                bad.append(key)
+        if bad:
+            schema = _schema_message(bad)
+            raise APIError(
+                self.error_status,
+                "failed to parse parameters for %s: %s" % (url, schema),
+                schema,
+            )
+        return values
+
+
+# --------------------------------------------------------------------------
+# filters
+
+_COMPAT = gojson.MAP(gojson.MAP(gojson.BOOL))
+_LIBPOD = gojson.MAP(gojson.SLICE(gojson.STRING))
+
+
+def _raw_filters(query_keys: set, form_get: Callable[[str], str]) -> str | None:
+    if "filters" in query_keys:
+        return form_get("filters")
+    if "Filters" in query_keys:
+        return form_get("Filters")
+    return None
+
+
+def _parse_filters(raw: str, join_slice: bool) -> list[tuple[str, str]]:
+    compat, err = gojson.unmarshal(raw, _COMPAT)
+    if err is None:
+        return [(k, v) for k, m in (compat or {}).items() for v, on in (m or {}).items() if on]
+    libpod, err = gojson.unmarshal(raw, _LIBPOD)
+    if err is not None:
+        raise ValueError(err)
+    pairs = []
+    for k, vals in (libpod or {}).items():
+        vals = vals or []
+        if join_slice:
+            pairs.append((k, "=".join(v or "" for v in vals)))
+        else:
+            pairs.extend((k, v or "") for v in vals)
+    return pairs
+
+
+def prepare_filters(query_keys: set, form_get: Callable[[str], str]) -> dict[str, list[str]]:
+    """podman's ``util.PrepareFilters`` (prune, and other libpod handlers):
+    ``{"k":{"v":true}}`` or ``{"k":["v1","v2"]}`` -> ``{"k": ["v1", "v2"]}``.
+    Raises ValueError with Go's JSON error text."""
+    raw = _raw_filters(query_keys, form_get)
+    if raw is None:
+        return {}
+    result: dict[str, list[str]] = {}
+    for k, v in _parse_filters(raw, join_slice=False):
+        result.setdefault(k, []).append(v)
+    return result
+
+
+def common_filters(query_keys: set, form_get: Callable[[str], str]) -> list[str]:
+    """containers/common's ``filters.FiltersFromRequest`` (image list): the
+    slice form joins all values of a key with ``=`` (``{"label":["a","b"]}``
+    is the one filter ``label=a=b``, as the remote client encodes it)."""
+    raw = _raw_filters(query_keys, form_get)
+    if raw is None:
+        return []
+    return ["%s=%s" % (k, v) for k, v in _parse_filters(raw, join_slice=True)]
