@@ -44,8 +44,8 @@ import shutil
 import signal
 import time
 
-from ..security import unixsock
-from . import server as _server
+from podproxy.security import unixsock
+from podproxy.serving import server as _server
 
 settings = _server.active_settings()
 
@@ -102,7 +102,7 @@ def _sweep_scratch(wait: float = 0.0):
     """Temp dirs of dead workers (``podproxy.engine.scratch``); with ``wait``,
     again until none is left (their podman children get SIGTERM when the
     worker dies, and may still write for a moment)."""
-    from ..engine import scratch
+    from podproxy.engine import scratch
 
     deadline = time.monotonic() + wait
     while scratch.sweep() and time.monotonic() < deadline:
@@ -132,7 +132,7 @@ def pre_fork(arbiter, worker):
 def child_exit(arbiter, worker):
     from prometheus_client import multiprocess
 
-    from .worker import TABLE
+    from podproxy.serving.worker import TABLE
 
     TABLE.clear(TABLE.slot(worker.age))  # no waiting for its heartbeat to go stale
     _sweep_scratch()  # a worker killed half way through a transfer leaves its own
