@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .podman.runner import Progress, Runner
+from .podman.runner import Runner
+from .podman.streams import Progress
 
 # buildah's PullPolicy names (what the remote client sends) -> podman build --pull
 PULL_FLAGS = {"missing": "missing", "always": "always", "never": "never", "ifnewer": "newer"}

@@ -15,14 +15,8 @@ from dataclasses import dataclass, field
 
 from .cache import AnswerCache
 from .podman import argv as validate
-from .podman.runner import (
-    Completed,
-    Failure,
-    NotFound,
-    PodmanError,
-    Runner,
-    error_message,
-)
+from .podman.errors import Failure, NotFound, PodmanError, error_message
+from .podman.runner import Completed, Runner
 
 
 @dataclass

@@ -11,7 +11,9 @@ import json
 from typing import Sequence
 
 from ..gocompat.references import registry_of
-from .podman.runner import Progress, Runner, error_message
+from .podman.errors import error_message
+from .podman.runner import Runner
+from .podman.streams import Progress
 
 
 def _tls(tls_verify: bool | None) -> list[str]:

@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 
-from .podman.runner import stat_fields
+from .podman.process import stat_fields
 
 PREFIX = "podproxy-"
 MARK = ".podproxy-scratch"  # in every dir ``mkdtemp`` makes: the sweep's proof that the dir is podproxy's

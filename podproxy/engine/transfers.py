@@ -22,7 +22,9 @@ from typing import Iterable, Iterator
 
 from ..gocompat.reference import parse_error, tag_error
 from . import scratch, uploads
-from .podman.runner import CHUNK, Failure, PodmanError, Runner, Stream
+from .podman.errors import Failure, PodmanError
+from .podman.runner import Runner
+from .podman.streams import CHUNK, Stream
 
 ARCHIVE_FORMATS = ("oci-archive", "docker-archive")
 DIR_FORMATS = ("oci-dir", "docker-dir")

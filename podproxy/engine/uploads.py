@@ -28,7 +28,8 @@ import select
 import socket
 from typing import Callable, Iterable
 
-from .podman.runner import PIPE_SIZE, ClientGone, _grow_pipe
+from .podman.errors import ClientGone
+from .podman.process import PIPE_SIZE, grow_pipe
 
 
 class SocketBody:
@@ -49,7 +50,7 @@ class SocketBody:
             return
         read_end, write_end = os.pipe()
         try:
-            _grow_pipe(write_end)
+            grow_pipe(write_end)
             sock_fd = self.sock.fileno()
             while left:
                 try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Response
 
 from ..engine.images import RemoveReport
-from ..engine.podman.runner import NotFound, PodmanError
+from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
 from ..web.errors import APIError, DoubleError
 from ..web.query import Bool, Filters, List, Query, Str, common_filters, prepare_filters

@@ -14,7 +14,8 @@ import re
 
 from flask import Response, g, request
 
-from ..engine.podman.runner import PodmanError, Progress
+from ..engine.podman.errors import PodmanError
+from ..engine.podman.streams import Progress
 from ..gocompat import gojson
 from ..gocompat.references import registry_of, storage_reference_error, transport_error
 from ..security.registry_auth import RegistryAuth

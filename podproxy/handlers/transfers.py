@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from ..engine.podman.runner import ClientGone, NotFound, PodmanError
+from ..engine.podman.errors import ClientGone, NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
 from ..engine.uploads import SocketBody
 from ..observability import access as observe

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from ..engine.podman.runner import ClientGone
+from ..engine.podman.errors import ClientGone
 from .errors import APIError
 from .query import parse_query
 

@@ -7,7 +7,10 @@ Served at ``GET /openapi.json`` and committed as ``docs/openapi.json``;
 entry or the committed file differs from what this module generates.
 After adding a route, regenerate with::
 
-    python3 -m podproxy.web.openapi > docs/openapi.json
+    python3 -m podproxy.apidoc > docs/openapi.json
+
+The builder reads an app's router (``operations(app)``); it never creates
+an app itself (``podproxy.apidoc`` does, for the committed file).
 
 Paths are podman's: ``{name}`` may hold ``/`` (send it as ``%2F``), and
 ``/v{version}`` is any ``[0-9][0-9A-Za-z.-]*`` (podman ignores its value).
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 from flask import Response
 
@@ -202,25 +204,21 @@ def flask_routes(app) -> list:
     return sorted(found, key=lambda r: r[1])
 
 
-def operations(app=None) -> list:
+def operations(app) -> list:
     """Every (method, route key, OpenAPI path, view, parameters, tag) that
-    podproxy serves: podman's route tables, then the app's own rules."""
-    from ..app import create_app, route_tables
-    from ..settings import Settings
-
+    ``app`` serves: podman's route tables, then the app's own rules."""
     ops = []
-    for table in route_tables():
+    for table in app.extensions["podproxy"].router.tables:
         for route in table.routes:
             for method in route.methods:
                 ops.append((method, route.key, _openapi_path(route), route.view, _parameters(route), table.name))
-    app = app or create_app({"TESTING": True}, settings=Settings())
     for methods, key, view in flask_routes(app):
         for method in methods:
             ops.append((method, key, key, view, [], "podproxy"))
     return ops
 
 
-def document(app=None) -> dict:
+def document(app) -> dict:
     paths: dict = {}
     used_ids: set = set()
     for method, key, path, view, params, tag in operations(app):
@@ -252,7 +250,7 @@ def document(app=None) -> dict:
     }
 
 
-def text(app=None) -> str:
+def text(app) -> str:
     return json.dumps(document(app), indent=2) + "\n"
 
 
@@ -263,11 +261,3 @@ def openapi():
 
     return Response(text(current_app), status=200, content_type=JSON)
 
-
-def main() -> int:
-    sys.stdout.write(text())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

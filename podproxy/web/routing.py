@@ -110,10 +110,12 @@ class MethodNotAllowed(Exception):
 class Router:
     def __init__(self, tables=()):
         self.routes: list[Route] = []
+        self.tables: list[RouteTable] = []  # in registration order (the OpenAPI document's tags)
         for table in tables:
             self.add(table)
 
     def add(self, table: RouteTable) -> None:
+        self.tables.append(table)
         self.routes.extend(table.routes)
 
     def match(self, escaped_path: str, method: str):

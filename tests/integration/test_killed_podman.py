@@ -9,7 +9,7 @@ import threading
 
 from helpers import Store, random_rootfs, start_podproxy, wait_until
 
-from podproxy.engine.podman.runner import Failure, error_for
+from podproxy.engine.podman.errors import Failure, error_for
 
 
 def test_error_for_a_signal_death_names_the_signal():

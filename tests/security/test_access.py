@@ -11,8 +11,8 @@ import time
 import pytest
 from helpers import free_port, start_podproxy
 
+from podproxy import apidoc
 from podproxy.security.policy import PRESETS, preset_allows
-from podproxy.web import openapi
 
 from .conftest import ADMIN, NOEXPORT, READER
 
@@ -25,7 +25,7 @@ def every_route():
     """(method, route name, a concrete path) for everything podproxy
     serves: podman's routes and podproxy's own (health, metrics)."""
     seen = set()
-    for method, key, path, *_ in openapi.operations():
+    for method, key, path, *_ in apidoc.operations():
         if (method, key) not in seen:
             seen.add((method, key))
             yield method, key, path.replace("{version}", "4.3.1").replace("{name}", "nope-policy")

@@ -9,7 +9,8 @@ import pytest
 
 from podproxy.engine.images import ImageEngine
 from podproxy.engine.podman import argv as validate
-from podproxy.engine.podman.runner import Failure, Runner
+from podproxy.engine.podman.errors import Failure
+from podproxy.engine.podman.runner import Runner
 
 pytestmark = pytest.mark.podman
 

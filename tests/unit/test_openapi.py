@@ -3,21 +3,22 @@ route, and the committed copy must be what the code generates."""
 import json
 import os
 
+from podproxy import apidoc
 from podproxy.app import route_tables
 from podproxy.web import openapi
 from podproxy.web.routing import Router
 
 COMMITTED = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.json")
-REGENERATE = "regenerate it: python3 -m podproxy.web.openapi > docs/openapi.json"
+REGENERATE = "regenerate it: python3 -m podproxy.apidoc > docs/openapi.json"
 
 
 def test_every_route_has_its_responses_documented():
-    missing = sorted({(op[0], op[1]) for op in openapi.operations()} - set(openapi.RESPONSES))
+    missing = sorted({(op[0], op[1]) for op in apidoc.operations()} - set(openapi.RESPONSES))
     assert not missing, "add these routes to podproxy/web/openapi.py RESPONSES: %s" % missing
 
 
 def test_every_route_and_parameter_is_in_the_document(app):
-    doc = openapi.document()
+    doc = apidoc.document()
     for route in Router(route_tables()).routes:
         path = ("/v{version}" if "{version" in route.template else "") + route.key
         for method in route.methods:
@@ -32,11 +33,11 @@ def test_every_route_and_parameter_is_in_the_document(app):
 def test_committed_document_is_current():
     with open(COMMITTED) as f:
         committed = f.read()
-    assert committed == openapi.text(), "docs/openapi.json is stale: " + REGENERATE
+    assert committed == apidoc.text(), "docs/openapi.json is stale: " + REGENERATE
 
 
 def test_served_document(client):
     r = client.get("/openapi.json")
     assert r.status_code == 200 and r.content_type == "application/json"
-    assert r.get_json() == json.loads(openapi.text())
+    assert r.get_json() == json.loads(apidoc.text())
     assert r.get_json()["openapi"].startswith("3.")

@@ -6,15 +6,15 @@ import textwrap
 
 import pytest
 
-from podproxy.engine.podman.runner import (
+from podproxy.engine.podman.errors import (
     Failure,
     InUse,
     NotFound,
-    Runner,
     Unavailable,
     error_for,
     error_message,
 )
+from podproxy.engine.podman.runner import Runner
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_kill_group_does_not_wait_out_its_grace_for_a_zombie(fake_podman):
     not make the kill wait the whole grace period."""
     import time
 
-    from podproxy.engine.podman.runner import kill_group
+    from podproxy.engine.podman.process import kill_group
 
     podman = fake_podman("while :; do printf x; sleep 0.01; done\n")
     stream = Runner(podman).stream(["image", "save"])

@@ -5,8 +5,9 @@ import os
 import pytest
 
 from podproxy.engine.podman import argv as validate
-from podproxy.engine.podman import runner as runner_module
-from podproxy.engine.podman.runner import Runner, Unavailable
+from podproxy.engine.podman import process as runner_module
+from podproxy.engine.podman.errors import Unavailable
+from podproxy.engine.podman.runner import Runner
 from podproxy.web.errors import APIError
 
 HUGE = "a" * 200_000  # over Linux's 128 KiB per argument: exec fails with E2BIG

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 
 from ...web.errors import APIError
-from .runner import Failure
+from .errors import Failure
 
 # The sizes exec accepts: Linux refuses (E2BIG) one argument longer than
 # MAX_ARG_STRLEN (32 pages, 131072 bytes with its NUL), and argv plus the
