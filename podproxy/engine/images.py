@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ..gocompat.gojson import go_quote
 from .cache import AnswerCache
 from .podman import argv as validate
 from .podman.errors import Failure, NotFound, PodmanError, error_message
@@ -227,7 +228,7 @@ class ImageEngine:
         if unrepresentable:  # podman looks the image up, then normalizes the tag
             if not self.exists(name):
                 raise NotFound("%s: image not known" % name, 125)
-            quoted = validate.go_quote(unrepresentable[0])
+            quoted = go_quote(unrepresentable[0])
             raise Failure("normalizing name %s: normalizing name %s: invalid reference format" % (quoted, quoted), 125)
         self.runner.run(["image", "untag", "--", name, *tags])
 

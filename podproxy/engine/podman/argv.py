@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 
+from ...gocompat.gojson import go_quote
 from ...web.errors import APIError
 from .errors import Failure
 
@@ -83,24 +84,3 @@ def arguments(values) -> None:
     if total > MAX_ARGUMENTS:
         raise APIError(400, "invalid argument: %d bytes of arguments are more than the limit of %d bytes"
                        % (total, MAX_ARGUMENTS), "invalid argument")
-
-
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote`` (``%q``), for podman's messages that quote a value."""
-    out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[ch])
-        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
-            out.append("\\x%02x" % (code - 0xDC00))
-        elif code < 0x20 or code == 0x7F:
-            out.append("\\x%02x" % code)
-        elif not ch.isprintable() and code > 0x7F:
-            out.append("\\u%04x" % code if code <= 0xFFFF else "\\U%08x" % code)
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
