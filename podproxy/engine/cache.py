@@ -108,7 +108,6 @@ class AnswerCache:
         self._running: dict[tuple, threading.Event] = {}
         self._storage: Storage | None = None
         self._located = False
-        self.hits = self.misses = 0
 
     def storage(self) -> Storage | None:
         """Found once from ``podman info``; a failed ``info`` is retried on
@@ -141,7 +140,6 @@ class AnswerCache:
             if answer is None:
                 return self.runner.judge(self._ask(storage, key, args), ok)
         if answer is not None:
-            self.hits += 1
             return self.runner.judge(answer, ok)
         try:
             return self.runner.judge(self._ask(storage, key, args, before=now), ok)
@@ -159,7 +157,6 @@ class AnswerCache:
 
     def _ask(self, storage: Storage, key: tuple, args: Sequence[str], before: tuple | None = None) -> Completed:
         """Run podman; keep the answer if the storage did not change while it ran."""
-        self.misses += 1
         before = storage.fingerprint() if before is None else before
         result = self.runner.execute(args)
         if storage.fingerprint() == before:
@@ -171,7 +168,3 @@ class AnswerCache:
                 while len(self._answers) > self.size:
                     self._answers.popitem(last=False)
         return result
-
-    def clear(self) -> None:
-        with self._lock:
-            self._answers.clear()

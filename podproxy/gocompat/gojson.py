@@ -348,10 +348,6 @@ def _json_kind(v) -> str:
     return "object"
 
 
-class _TypeErr(Exception):
-    pass
-
-
 def _convert(v, t: GoType, errors: list):
     """Go's decoder keeps going after a type error and reports the first."""
     if v is None:
