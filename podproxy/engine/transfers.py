@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 from ..gocompat.reference import parse_error, tag_error
 from . import scratch, uploads
 from .podman.errors import Failure, PodmanError
-from .podman.runner import Runner
+from .podman.runner import NO_TIMEOUT, Runner
 from .podman.streams import CHUNK, Stream
 
 ARCHIVE_FORMATS = ("oci-archive", "docker-archive")
@@ -136,7 +136,7 @@ class TransferEngine:
         """``podman image load`` of ``body`` (saved first: see ``uploads``);
         the names it loaded."""
         with self._uploaded(body) as (env, archive):
-            out = self.runner.run(["image", "load", "--input=" + archive], timeout=0, env=env).text
+            out = self.runner.run(["image", "load", "--input=" + archive], timeout=NO_TIMEOUT, env=env).text
         return [line[len("Loaded image: "):] for line in out.splitlines() if line.startswith("Loaded image: ")]
 
     def check_name(self, name: str) -> None:
@@ -163,7 +163,7 @@ class TransferEngine:
             args += ["--", archive]
             if reference:
                 args.append(reference)
-            out = self.runner.run(args, timeout=0, env=env).text.strip()
+            out = self.runner.run(args, timeout=NO_TIMEOUT, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
     def commit(self, c: Commit) -> str:
@@ -181,7 +181,7 @@ class TransferEngine:
         if c.image:
             args.append(c.image)
         with self._scratch() as (env, _):
-            out = self.runner.run(args, timeout=0, env=env).text.strip()
+            out = self.runner.run(args, timeout=NO_TIMEOUT, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
     # -- scp ------------------------------------------------------------
@@ -192,7 +192,7 @@ class TransferEngine:
         if quiet:
             args.append("--quiet")
         with self._scratch() as (env, _):
-            out = self.runner.run([*args, "--", source, destination], timeout=0, env=env).text.strip()
+            out = self.runner.run([*args, "--", source, destination], timeout=NO_TIMEOUT, env=env).text.strip()
         if not out:
             raise Failure("image scp reported no image", 0)
         return out.split()[-1]

@@ -14,7 +14,7 @@ from podproxy.engine.podman.errors import (
     error_for,
     error_message,
 )
-from podproxy.engine.podman.runner import Runner
+from podproxy.engine.podman.runner import NO_TIMEOUT, Runner
 
 
 @pytest.fixture
@@ -52,6 +52,13 @@ def test_timeout_kills_and_raises(fake_podman):
     with pytest.raises(Unavailable) as e:
         Runner(podman, timeout=0.5).run(["image", "exists", "x"])
     assert "timed out" in e.value.message and e.value.status == 500
+
+
+def test_no_timeout_is_an_explicit_value(fake_podman):
+    podman = fake_podman("sleep 1; echo done\n")
+    assert Runner(podman, timeout=0.2).run(["image", "exists", "x"], timeout=NO_TIMEOUT).text == "done\n"
+    with pytest.raises(Unavailable):
+        Runner(podman, timeout=0.2).run(["image", "exists", "x"])
 
 
 def test_missing_podman():

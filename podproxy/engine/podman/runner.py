@@ -16,6 +16,7 @@ timeout thread in ``watchdog``, ``Stream``/``Progress`` in ``streams``.
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import threading
 import time
@@ -39,6 +40,7 @@ from .watchdog import Watchdog
 log = logging.getLogger("podproxy.podman")
 
 _ALL_CODES = list(range(-64, 256))  # we judge exit codes ourselves
+NO_TIMEOUT = math.inf  # ``run(..., timeout=NO_TIMEOUT)``: the command may take as long as it needs
 
 
 def subcommand(args: Sequence[str]) -> str:
@@ -74,7 +76,7 @@ class Runner:
     def __init__(self, podman: str = "podman", global_options: Sequence[str] = (), timeout: float | None = None):
         self.podman = podman
         self.global_options = list(global_options)
-        self.timeout = timeout
+        self.timeout = timeout if timeout else NO_TIMEOUT  # the default of run(); None or 0: no limit
         self._command = None
         self._resolved: str | None = None
         self._lock = threading.Lock()
@@ -165,8 +167,9 @@ class Runner:
         env: dict | None = None,
     ) -> Completed:
         """Run ``podman <global options> <args>`` to the end; an exit code
-        not in ``ok`` raises the typed error. ``env`` replaces podman's
-        environment (e.g. a TMPDIR of its own)."""
+        not in ``ok`` raises the typed error. ``timeout``: seconds before
+        podman is killed (``Unavailable``); None: the runner's; ``NO_TIMEOUT``:
+        none. ``env`` replaces podman's environment (e.g. a TMPDIR of its own)."""
         return self.judge(self.execute(args, timeout=timeout, env=env), ok)
 
     @staticmethod
@@ -202,7 +205,7 @@ class Runner:
         """Wait for podman under the runner's one watchdog thread (not sh's
         ``_timeout``: sh polls it from a thread every 0.1 s and joins that
         thread at the end, ~70 ms per command)."""
-        deadline = self._watchdog.watch(proc.pid, timeout) if timeout else None
+        deadline = self._watchdog.watch(proc.pid, timeout) if timeout != NO_TIMEOUT else None
         try:
             proc.wait()
         except BaseException:
