@@ -17,7 +17,7 @@ from .engine.podman.runner import Runner
 from .engine.registry import RegistryEngine
 from .engine.system import SystemEngine
 from .engine.transfers import TransferEngine
-from .handlers.ops import ops
+from .handlers.health import ops
 from .observability import access as observe
 from .observability import metrics
 from .observability.access import Observed, route_matched

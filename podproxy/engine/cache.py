@@ -138,11 +138,11 @@ class AnswerCache:
             with self._lock:
                 answer = self._hit(key, now)
             if answer is None:
-                return self.runner.judge(self._ask(storage, key, args), ok)
+                return self.runner.check_exit(self._ask(storage, key, args), ok)
         if answer is not None:
-            return self.runner.judge(answer, ok)
+            return self.runner.check_exit(answer, ok)
         try:
-            return self.runner.judge(self._ask(storage, key, args, before=now), ok)
+            return self.runner.check_exit(self._ask(storage, key, args, before=now), ok)
         finally:
             with self._lock:
                 self._running.pop(key, None)
@@ -158,7 +158,7 @@ class AnswerCache:
     def _ask(self, storage: Storage, key: tuple, args: Sequence[str], before: tuple | None = None) -> Completed:
         """Run podman; keep the answer if the storage did not change while it ran."""
         before = storage.fingerprint() if before is None else before
-        result = self.runner.execute(args)
+        result = self.runner.run_unchecked(args)
         if storage.fingerprint() == before:
             with self._lock:
                 if before != self._generation:  # all kept answers are of another state

@@ -124,7 +124,7 @@ class ImageEngine:
             raise type(e)(message, e.exit_code) from None
         return json.loads(result.stdout)[0]
 
-    def missing(self, names: list[str]) -> list[str]:
+    def not_found_errors(self, names: list[str]) -> list[str]:
         """Errors (``NAME: image not known``...) for the names that do not
         resolve, found with one ``podman image inspect`` of all of them."""
         if not names:
@@ -147,11 +147,11 @@ class ImageEngine:
         result = self.runner.run(["images", "--all", "--format", "json"])
         return {img["Id"]: img.get("Size", 0) for img in json.loads(result.stdout or b"[]")}
 
-    def list(self, all: bool = False, filters: list[str] = ()) -> list[dict]:
+    def summaries(self, include_intermediate: bool = False, filters: list[str] = ()) -> list[dict]:
         """The API's image list: ``podman images --format json`` has one row
         per tag; the API has one summary per image, in storage order."""
         args = ["images", "--format", "json"]
-        if all:
+        if include_intermediate:
             args.append("--all")
         args += ["--filter=" + f for f in filters]
         rows = json.loads(self._read(args).stdout or b"[]") or []
@@ -248,7 +248,7 @@ class ImageEngine:
             if not names:  # never fall through to "no names" = remove every image
                 return report
         if force and not ignore and names:
-            report.errors += self.missing(names)
+            report.errors += self.not_found_errors(names)
         args = ["image", "rm"]
         if force:
             args.append("--force")

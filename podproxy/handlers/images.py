@@ -11,7 +11,7 @@ from flask import Response
 from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
-from ..web.errors import APIError, DoubleError
+from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, Filters, List, Query, Str, common_filters, prepare_filters
 from ..web.responses import engine, form_get, json_response, no_content, text_response
 from ..web.routing import RouteTable
@@ -48,7 +48,7 @@ def image_not_found(name: str, err: PodmanError) -> APIError:
     wrapped = err.wrap("failed to find image %s" % name)
     if wrapped.cause == "image not known":
         return wrapped.with_status(404)
-    return DoubleError(wrapped)
+    return ImageNotFoundOnOtherError(wrapped)
 
 
 def _report(report: RemoveReport, errors) -> dict:
@@ -148,7 +148,7 @@ def list_images(query):
         resp.headers.remove("Content-Type")
         return resp
     try:
-        summaries = engine().list(all=query["All"], filters=query["filters"])
+        summaries = engine().summaries(include_intermediate=query["All"], filters=query["filters"])
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, summaries)

@@ -25,7 +25,7 @@ from ..engine.podman.errors import ClientGone, NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
 from ..engine.uploads import SocketBody
 from ..observability import access as observe
-from ..web.errors import APIError, DoubleError
+from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, List, Query, Str
 from ..web.responses import engine, json_response, services
 from ..web.routing import RouteTable
@@ -187,7 +187,7 @@ def image_not_found(name: str, err: PodmanError):
     status 500."""
     if isinstance(err, NotFound):
         raise err.with_status(404)
-    raise DoubleError(err)
+    raise ImageNotFoundOnOtherError(err)
 
 
 @routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT)

@@ -102,7 +102,7 @@ class APIError(Exception):
         return "APIError(%d, %r, cause=%r)" % (self.status, self.message, self.cause)
 
 
-class DoubleError(APIError):
+class ImageNotFoundOnOtherError(APIError):
     """podman's ``utils.ImageNotFound`` for an error that is not "image not
     known": it writes a 500 body and then a 404 body into the same answer
     (the status stays 500). Clients see two JSON objects; we send the same."""

@@ -3,7 +3,7 @@ typed errors from exit codes.
 
 * ``run`` runs a command to completion (stdin is /dev/null: uploads reach
   podman as files, see ``uploads``) and returns a ``Completed``; exit codes
-  not in ``ok`` raise a ``PodmanError`` (``execute`` + ``judge``). Every podman process, small
+  not in ``ok`` raise a ``PodmanError`` (``run_unchecked`` + ``check_exit``). Every podman process, small
   or streamed, is started by ``Runner._start`` through ``sh``.
 * ``stream`` starts a command whose stdout is an ``os.pipe`` that we read
   ourselves, so that a slow client slows podman down (back pressure) instead
@@ -170,15 +170,16 @@ class Runner:
         not in ``ok`` raises the typed error. ``timeout``: seconds before
         podman is killed (``Unavailable``); None: the runner's; ``NO_TIMEOUT``:
         none. ``env`` replaces podman's environment (e.g. a TMPDIR of its own)."""
-        return self.judge(self.execute(args, timeout=timeout, env=env), ok)
+        return self.check_exit(self.run_unchecked(args, timeout=timeout, env=env), ok)
 
     @staticmethod
-    def judge(result: Completed, ok: Iterable[int] = (0,)) -> Completed:
+    def check_exit(result: Completed, ok: Iterable[int] = (0,)) -> Completed:
+        """``result`` if its exit code is in ``ok``; else raises its typed error (``error_for``)."""
         if result.exit_code not in tuple(ok):
             raise error_for(result.exit_code, result.stderr)
         return result
 
-    def execute(self, args: Sequence[str], *, timeout: float | None = None, env: dict | None = None) -> Completed:
+    def run_unchecked(self, args: Sequence[str], *, timeout: float | None = None, env: dict | None = None) -> Completed:
         """Run podman to the end and return what it did, whatever its exit
         code (``Unavailable`` if it could not run or timed out)."""
         self.check_args(args)
@@ -187,7 +188,7 @@ class Runner:
         start = time.monotonic()
         self.calls += 1
         try:
-            code, out, err = self._small(args, timeout, env)
+            code, out, err = self._collect(args, timeout, env)
         except Unavailable as e:
             self.notify(args, e.exit_code, time.monotonic() - start)
             raise
@@ -196,7 +197,7 @@ class Runner:
         log.debug("podman %s -> %d in %.1f ms", " ".join(args), code, (time.monotonic() - start) * 1000)
         return result
 
-    def _small(self, args: Sequence[str], timeout: float | None, env: dict | None = None):
+    def _collect(self, args: Sequence[str], timeout: float | None, env: dict | None = None):
         """A command without input whose output fits in memory (lookups,
         inspect, list, rm...): stdin is /dev/null, sh collects the output."""
         return self._wait(self._start(args, env, _in=DEVNULL), args, timeout)
