@@ -30,7 +30,7 @@ from ..security.registry_auth import RegistryAuth
 from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
-from ..web.responses import services
+from ..web.responses import json_line, services
 from ..web.routing import RouteTable
 from .transfers import request_body
 
@@ -168,10 +168,6 @@ def _options(query) -> BuildOptions:
     )
 
 
-def _line(obj) -> bytes:
-    return (gojson.dumps(obj) + "\n").encode("utf-8")
-
-
 @routes.route("POST", "/libpod/build")
 def build():
     content_type = request.headers.get("Content-Type")
@@ -207,10 +203,10 @@ def build():
             if early_error is not None:
                 yield early_error.body().encode("utf-8")
             for line in progress:
-                yield _line({"stream": _client_view(line, workdir) + "\n"})
+                yield json_line({"stream": _client_view(line, workdir) + "\n"})
             if progress.exit_code != 0:
                 message = _client_view(progress.error, workdir) + "\n"
-                yield _line({"errorDetail": {"message": message}, "error": message})
+                yield json_line({"errorDetail": {"message": message}, "error": message})
         finally:
             progress.close()
             auth.close()

@@ -21,7 +21,7 @@ from ..gocompat.references import registry_of, storage_reference_error, transpor
 from ..security.registry_auth import RegistryAuth
 from ..web.errors import APIError, cause_of
 from ..web.query import Bool, Int, Query, Str
-from ..web.responses import json_response, services, text_response
+from ..web.responses import json_line, json_response, services, text_response
 from ..web.routing import RouteTable
 
 # podman registers push first of all image routes (before scp); pull and
@@ -56,11 +56,6 @@ def _auth(reference: str, single: bool = True) -> RegistryAuth:
     return RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(reference), single)
 
 
-def _line(obj) -> bytes:
-    """One JSON line as podman's json.Encoder writes it."""
-    return (gojson.dumps(obj) + "\n").encode("utf-8")
-
-
 def _stream(progress: Progress, auth: RegistryAuth, last) -> Response:
     """200 with podman's progress lines, then ``last(progress)``. podman
     writes the status before it sets Content-Type, so there is none."""
@@ -68,10 +63,10 @@ def _stream(progress: Progress, auth: RegistryAuth, last) -> Response:
     def body():
         try:
             for line in progress:
-                yield _line({"stream": line + "\n"})
+                yield json_line({"stream": line + "\n"})
             final = last(progress)
             if final:
-                yield _line(final)
+                yield json_line(final)
         finally:
             progress.close()
             auth.close()
@@ -92,7 +87,7 @@ def _local_pull(reference: str, policy: str) -> dict | None:
 
 
 def _final_only(report: dict) -> Response:
-    resp = Response([_line(report)], status=200)
+    resp = Response([json_line(report)], status=200)
     resp.headers.remove("Content-Type")
     return resp
 

@@ -16,6 +16,11 @@ def json_response(status: int, obj) -> Response:
     return Response(gojson.dumps(obj) + "\n", status=status, content_type=JSON)
 
 
+def json_line(obj) -> bytes:
+    """One JSON value and a newline, as podman's ``json.Encoder`` writes a streamed line."""
+    return (gojson.dumps(obj) + "\n").encode("utf-8")
+
+
 def text_response(status: int, text: str = "") -> Response:
     """A Go string: text/plain; charset=us-ascii, the text plus a newline."""
     return Response(text + "\n", status=status, content_type=TEXT)
