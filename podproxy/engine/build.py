@@ -21,7 +21,7 @@ OUTPUT_FORMATS = {"application/vnd.oci.image.manifest.v1+json": "oci", "oci": "o
 
 @dataclass
 class BuildOptions:
-    """The API's build parameters podproxy passes on (see api/build.py)."""
+    """The API's build parameters podproxy passes on (see handlers/build.py)."""
 
     tags: list = field(default_factory=list)
     quiet: bool = False

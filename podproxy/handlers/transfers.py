@@ -1,7 +1,7 @@
 """The libpod routes that move image data (libpod/images.go: ExportImage,
 ExportImages, ImagesLoad, ImagesImport, CommitContainer, ImageScp).
 
-Same shape as ``api/images.py``: the dispatcher decodes the query, each
+Same shape as ``handlers/images.py``: the dispatcher decodes the query, each
 handler makes one engine call and answers with podman's status, wrapping
 and encoding. What differs from podman is how bytes travel: exports stream
 podman's stdout to the client as it comes (podman's service stages a temp

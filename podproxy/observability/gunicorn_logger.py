@@ -2,7 +2,7 @@
 
 gunicorn's own access line is written before a streamed answer is closed
 and knows neither the route nor podman's exit code; podproxy's
-(``observe.py``) is written when the answer is done. This logger sends
+(``observability/access.py``) is written when the answer is done. This logger sends
 ``podproxy.access`` to wherever ``accesslog`` points and podproxy's own
 error logs to gunicorn's error log."""
 from __future__ import annotations

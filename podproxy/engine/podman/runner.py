@@ -132,7 +132,7 @@ class Runner:
 
     def check_args(self, args: Sequence[str]) -> None:
         """Every argument must fit in argv as it is, and all within exec's
-        size bounds (``validate.arguments``; 400 otherwise): a NUL byte,
+        size bounds (``argv.arguments``; 400 otherwise): a NUL byte,
         undecodable bytes or an oversized argument would make the exec
         itself fail."""
         from .argv import arguments
