@@ -108,18 +108,21 @@ class AnswerCache:
         self._running: dict[tuple, threading.Event] = {}
         self._storage: Storage | None = None
         self._located = False
+        self._locating = threading.Lock()  # one ``podman info`` for concurrent first reads
 
     def storage(self) -> Storage | None:
         """Found once from ``podman info``; a failed ``info`` is retried on
         the next read (and that read runs podman)."""
         if not self._located:
-            try:
-                storage = Storage.from_info(self._info())
-            except Exception as e:  # podman missing or broken: no caching for now
-                log.debug("answer cache: cannot locate the store: %s", e)
-                return None
-            with self._lock:
-                self._storage, self._located = storage, True
+            with self._locating:  # the holder's podman is bounded by the runner's timeout
+                if not self._located:
+                    try:
+                        storage = Storage.from_info(self._info())
+                    except Exception as e:  # podman missing or broken: no caching for now
+                        log.debug("answer cache: cannot locate the store: %s", e)
+                        return None
+                    with self._lock:
+                        self._storage, self._located = storage, True
         return self._storage
 
     def run(self, args: Sequence[str], *, ok: Iterable[int] = (0,)) -> Completed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 
 from ..gocompat.gojson import go_quote
@@ -91,6 +92,7 @@ class ImageEngine:
     def __init__(self, runner: Runner, cache: AnswerCache | None = None):
         self.runner = runner
         self._images_json: str | None = None
+        self._locating = threading.Lock()  # one ``podman info`` for concurrent first lists
         self.cache = cache
 
     def _read(self, args: list, ok=(0,)) -> Completed:
@@ -169,9 +171,11 @@ class ImageEngine:
         that order, so the store's own index is read (read only); [] if
         it is not a local file (then the list falls back to created)."""
         if self._images_json is None:
-            fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
-            root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
-            self._images_json = os.path.join(root, "%s-images" % driver, "images.json")
+            with self._locating:  # the holder's podman is bounded by the runner's timeout
+                if self._images_json is None:
+                    fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
+                    root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
+                    self._images_json = os.path.join(root, "%s-images" % driver, "images.json")
         try:
             with open(self._images_json, "rb") as f:
                 return [image["id"] for image in json.load(f)]
