@@ -14,7 +14,7 @@ from ..errors import APIError, DoubleError
 from ..gojson import go_quote
 from ..query import Bool, Filters, List, Query, Str, common_filters, prepare_filters
 from ..routing import RouteTable
-from .responses import engine, form_get, json_response, no_content, text_response
+from .responses import engine, features, form_get, json_response, no_content, text_response
 
 routes = RouteTable("images")
 
@@ -44,10 +44,13 @@ def _go_bool(value: str) -> bool:
 
 def image_not_found(name: str, err: PodmanError) -> APIError:
     """``utils.ImageNotFound(w, name, fmt.Errorf("failed to find image %s: %w", name, err))``:
-    404 for "image not known", otherwise podman's 500-then-404 double body."""
+    404 for "image not known", otherwise 500 (before podman 5.2 followed
+    by a second, 404 body: ``versions.single_not_found_body``)."""
     wrapped = err.wrap("failed to find image %s" % name)
     if wrapped.cause == "image not known":
         return wrapped.with_status(404)
+    if features().single_not_found_body:
+        return wrapped.with_status(500)
     return DoubleError(wrapped)
 
 
@@ -148,7 +151,8 @@ def list_images(query):
         resp.headers.remove("Content-Type")
         return resp
     try:
-        summaries = engine().list(all=query["All"], filters=query["filters"])
+        summaries = engine().list(all=query["All"], filters=query["filters"],
+                                  extended=features().list_arch_os)
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, summaries)

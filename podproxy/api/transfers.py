@@ -28,7 +28,7 @@ from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
 from ..errors import APIError, DoubleError
 from ..query import Bool, List, Query, Str
 from ..routing import RouteTable
-from .responses import engine, json_response, services
+from .responses import engine, features, json_response, services
 
 log = logging.getLogger("podproxy.transfers")
 
@@ -183,10 +183,12 @@ def _streamed(chunks, content_type: str, close, length: int | None = None) -> Re
 
 def image_not_found(name: str, err: PodmanError):
     """podman's ``utils.ImageNotFound``: 404 for an unknown image; for
-    any other lookup error it writes a 500 body and then a 404 body, with
-    status 500."""
+    any other lookup error a 500 body (before podman 5.2 followed by a 404
+    body: ``versions.single_not_found_body``)."""
     if isinstance(err, NotFound):
         raise err.with_status(404)
+    if features().single_not_found_body:
+        raise err.with_status(500)
     raise DoubleError(err)
 
 
@@ -233,6 +235,12 @@ def export_images(query):
         raise APIError(400, "no references")
     if len(refs) > 1 and fmt != "docker-archive":
         raise APIError(500, "multi-image archives must use format of docker-archive")
+    if fmt in DIR_FORMATS and features().dir_export_tar:
+        try:
+            chunks = transfers().save_dir(refs[0], fmt, query["compress"], watch=client_socket())
+        except PodmanError as e:
+            raise e.with_status(400)
+        return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
     fmt = {"oci-dir": "oci-archive", "docker-dir": "docker-archive"}.get(fmt, fmt)
     if fmt not in ARCHIVE_FORMATS:
         raise APIError(500, 'unsupported format "%s"' % fmt)
@@ -334,7 +342,7 @@ def commit(query):
     except PodmanError as e:
         if any(m in e.message for m in _LOOKUP_FAILURES):
             raise e.with_status(404)
-        raise e.wrap("CommitFailure", 500)
+        raise e.with_status(500) if features().commit_failure_prefix_gone else e.wrap("CommitFailure", 500)
     return json_response(200, {"Id": image_id})
 
 

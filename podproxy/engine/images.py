@@ -41,14 +41,27 @@ def _split_errors(message: str) -> list[str]:
     return [message] if message else []
 
 
-# ``entities.ImageSummary``'s keys in Go's order, and which are omitempty
+# ``entities.ImageSummary``'s keys in Go's order, and which are omitempty;
+# ``_EXTENDED_KEYS`` from podman 5.1 on (Arch, Os, IsManifestList added,
+# Names moved: ``versions.list_arch_os``)
 _SUMMARY_KEYS = ("Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize", "VirtualSize",
                  "Labels", "Containers", "ReadOnly", "Dangling", "Names", "Digest", "History")
-_OMIT_EMPTY = {"ReadOnly", "Dangling", "Names", "Digest", "History"}
+_EXTENDED_KEYS = ("Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize", "VirtualSize",
+                  "Labels", "Containers", "ReadOnly", "Dangling", "Arch", "Digest", "History", "IsManifestList",
+                  "Names", "Os")
+_OMIT_EMPTY = {"ReadOnly", "Dangling", "Names", "Digest", "History", "Arch", "Os"}
+# manifest MIME types of a manifest list (libimage's ``IsManifestList``)
+_LIST_TYPES = {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
+# what ``platforms`` asks ``podman image inspect`` for, one line per image
+_PLATFORM_FORMAT = "{{.ID}} {{.ManifestType}} {{.Os}} {{.Architecture}}"
 # ``podman diff`` prints "A /path"; the API's archive.Change kinds
 _CHANGE_KINDS = {"C": 0, "A": 1, "D": 2}
 _DIFF_COMMANDS = {"all": ["diff"], "image": ["image", "diff"], "container": ["container", "diff"]}
 _GO_TIME = re.compile(r"(-?\d+)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
+
+
+def _strip_inspecting(message: str) -> str:
+    return message[len("inspecting object: ") :] if message.startswith("inspecting object: ") else message
 
 
 def unix_seconds(go_time: str) -> int:
@@ -68,14 +81,20 @@ def unix_seconds(go_time: str) -> int:
     return stamp
 
 
-def image_summary(row: dict) -> dict:
+def image_summary(row: dict, platform: dict | None = None) -> dict:
     """One ``podman images --format json`` row as the API's ImageSummary:
     ``RepoTags`` is the image's names (the CLI nulls it), Go's key order,
-    ``CreatedAt`` (CLI only) dropped, omitempty keys left out when empty."""
+    ``CreatedAt`` (CLI only) dropped, omitempty keys left out when empty.
+    With ``platform`` ({"Arch", "Os", "IsManifestList"}, see
+    ``ImageEngine.platforms``) the summary is podman 5.1's extended one."""
     summary = {}
-    for key in _SUMMARY_KEYS:
+    for key in (_SUMMARY_KEYS if platform is None else _EXTENDED_KEYS):
         if key == "RepoTags":
             value = row.get("Names") or None
+        elif platform is not None and key in ("Arch", "Os", "IsManifestList"):
+            value = platform.get(key)
+            if value is None:
+                continue
         else:
             value = row.get(key)
         if key in _OMIT_EMPTY and not value:
@@ -131,13 +150,16 @@ class ImageEngine:
         if result.exit_code == 0:
             return []
         # podman prints the later misses as "error ..." lines and the first
-        # one last, as its "Error: ..." line
+        # one last, as its "Error: ..." line; podman 4.7 dropped their
+        # "inspecting object: " (versions.inspect_error_prefix_gone)
         first, later = [], []
         for line in result.stderr.splitlines():
-            if line.startswith("Error: inspecting object: "):
-                first.append(line[len("Error: inspecting object: ") :])
+            if line.startswith("Error: "):
+                first.append(_strip_inspecting(line[len("Error: ") :]))
             elif line.startswith("error inspecting object: "):
                 later.append(line[len("error inspecting object: ") :])
+            elif line.endswith(": image not known") and not line.startswith(("time=", "level=")):
+                later.append(line)
         return [e for e in first + later if e.endswith("image not known")]
 
     def sizes(self) -> dict[str, int]:
@@ -145,9 +167,28 @@ class ImageEngine:
         result = self.runner.run(["images", "--all", "--format", "json"])
         return {img["Id"]: img.get("Size", 0) for img in json.loads(result.stdout or b"[]")}
 
-    def list(self, all: bool = False, filters: list[str] = ()) -> list[dict]:
+    def platforms(self, ids: list[str]) -> dict[str, dict]:
+        """Image ID -> {"IsManifestList", "Arch", "Os"} as podman 5.1's list
+        fills them (a manifest list has no Arch/Os), from one ``podman image
+        inspect`` of all the IDs (the CLI's ``images`` leaves them empty).
+        An image podman cannot inspect is left out."""
+        if not ids:
+            return {}
+        result = self._read(["image", "inspect", "--format", _PLATFORM_FORMAT, "--", *ids], ok=range(256))
+        found = {}
+        for line in _lines(result.text):
+            image_id, _, rest = line.partition(" ")
+            mime, _, rest = rest.partition(" ")
+            os_, _, arch = rest.partition(" ")
+            is_list = mime in _LIST_TYPES
+            found[image_id] = {"IsManifestList": is_list} if is_list else \
+                {"IsManifestList": False, "Arch": arch, "Os": os_}
+        return found
+
+    def list(self, all: bool = False, filters: list[str] = (), extended: bool = False) -> list[dict]:
         """The API's image list: ``podman images --format json`` has one row
-        per tag; the API has one summary per image, in storage order."""
+        per tag; the API has one summary per image, in storage order.
+        ``extended``: podman 5.1's entries with Arch, Os, IsManifestList."""
         args = ["images", "--format", "json"]
         if all:
             args.append("--all")
@@ -159,7 +200,10 @@ class ImageEngine:
         order = self.storage_order()
         rank = {image_id: n for n, image_id in enumerate(order)}
         ids = sorted(by_id, key=lambda i: (rank.get(i, len(rank)), by_id[i].get("Created", 0), i))
-        return [image_summary(by_id[i]) for i in ids]
+        if not extended:
+            return [image_summary(by_id[i]) for i in ids]
+        platforms = self.platforms(ids)
+        return [image_summary(by_id[i], platforms.get(i, {})) for i in ids]
 
     def storage_order(self) -> list[str]:
         """Image IDs in containers/storage's order (the order of its
