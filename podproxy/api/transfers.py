@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from .. import observe
+from .. import gojson, observe
 from ..engine.runner import ClientGone, NotFound, PodmanError
 from ..engine.uploads import SocketBody
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
@@ -29,6 +29,7 @@ from ..errors import APIError, DoubleError
 from ..query import Bool, List, Query, Str
 from ..routing import RouteTable
 from .responses import engine, features, json_response, services
+from .versioned import ByVersion
 
 log = logging.getLogger("podproxy.transfers")
 
@@ -45,8 +46,9 @@ EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive"), Bool("ociAcc
                     List("references"))
 IMPORT = Query(List("changes"), Str("message"), Str("reference"), Str("URL"), Str("OS"), Str("Architecture"),
                Str("Variant"))
-COMMIT = Query(Str("author"), List("changes"), Str("comment"), Str("container"), Str("format", "oci"),
-               Bool("pause"), Bool("squash"), Str("repo"), Str("tag"))
+COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"), Str("format", "oci"),
+                         Bool("pause"), Bool("squash"), Str("repo"), Str("tag")),
+                   commit_stream=(Bool("stream"),))
 SCP = Query(Str("destination"), Bool("quiet"))
 
 # containers/image's reference.Parse errors: podman's lookup fails with
@@ -337,13 +339,58 @@ def commit(query):
     options = Commit(container=query["container"], image=image, author=query["author"],
                      message=query["comment"], changes=tuple(query["changes"] or ()), format=fmt,
                      pause=query["pause"], squash=query["squash"])
+    if query.get("stream"):
+        return _commit_stream(options)
     try:
         image_id = transfers().commit(options)
     except PodmanError as e:
-        if any(m in e.message for m in _LOOKUP_FAILURES):
-            raise e.with_status(404)
-        raise e.with_status(500) if features().commit_failure_prefix_gone else e.wrap("CommitFailure", 500)
+        raise _commit_error(e)
     return json_response(200, {"Id": image_id})
+
+
+def _commit_error(e: PodmanError) -> APIError:
+    if any(m in e.message for m in _LOOKUP_FAILURES):
+        return e.with_status(404)
+    return e.with_status(500) if features().commit_failure_prefix_gone else e.wrap("CommitFailure", 500)
+
+
+def _commit_stream(options: Commit) -> Response:
+    """podman 4.8+ ``stream=true``: ``BuildResponse`` lines, ``{"stream":
+    line}`` per progress line, then ``{"stream": ID}`` (no newline) or
+    ``{"errorDetail": ...}``. Until the first line, an error (the container
+    lookup) is still an error answer; no Content-Type (set after the status)."""
+    progress = transfers().commit_progress(options)
+    lines = iter(progress)
+    try:
+        first = next(lines, None)
+    except BaseException:
+        progress.close()
+        raise
+    if first is None:
+        progress.close()
+        if progress.exit_code != 0:
+            raise _commit_error(progress.failure())
+
+    def line(obj) -> bytes:
+        return (gojson.dumps(obj) + "\n").encode("utf-8")
+
+    def body():
+        try:
+            if first is not None:
+                yield line({"stream": first + "\n"})
+                for text in lines:
+                    yield line({"stream": text + "\n"})
+            if progress.exit_code == 0:
+                out = progress.stdout.decode("utf-8", "replace").split()
+                yield line({"stream": out[-1] if out else ""})
+            else:
+                yield line({"errorDetail": {"message": progress.error}})
+        finally:
+            progress.close()
+
+    resp = Response(body(), status=200)
+    resp.headers.remove("Content-Type")
+    return resp
 
 
 # -- scp -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 from .. import scratch
 from . import uploads
 from .reference import parse_error, tag_error
-from .runner import CHUNK, Failure, PodmanError, Runner, Stream
+from .runner import CHUNK, Failure, PodmanError, Progress, Runner, Stream
 
 ARCHIVE_FORMATS = ("oci-archive", "docker-archive")
 DIR_FORMATS = ("oci-dir", "docker-dir")
@@ -165,8 +165,21 @@ class TransferEngine:
             out = self.runner.run(args, timeout=0, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
+    def commit_progress(self, c: Commit) -> Progress:
+        """``podman container commit`` reporting progress (stderr lines);
+        the new image's ID is its stdout."""
+        args = self._commit_args(c)
+        args.remove("--quiet")
+        return self.runner.progress(args)
+
     def commit(self, c: Commit) -> str:
         """``podman container commit``; the new image's ID (no prefix)."""
+        with self._scratch() as (env, _):
+            out = self.runner.run(self._commit_args(c), timeout=0, env=env).text.strip()
+        return out.splitlines()[-1] if out else out
+
+    @staticmethod
+    def _commit_args(c: Commit) -> list:
         args = ["container", "commit", "--quiet", "--format=" + c.format]
         if c.author:
             args.append("--author=" + c.author)
@@ -179,9 +192,7 @@ class TransferEngine:
         args += ["--", c.container]
         if c.image:
             args.append(c.image)
-        with self._scratch() as (env, _):
-            out = self.runner.run(args, timeout=0, env=env).text.strip()
-        return out.splitlines()[-1] if out else out
+        return args
 
     # -- scp ------------------------------------------------------------
     def scp(self, source: str, destination: str, quiet: bool = False) -> str:
