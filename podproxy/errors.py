@@ -28,6 +28,7 @@ _SENTINELS = (
     "no such image",
     "invalid argument",
     "tag not known",
+    "image is not a manifest list",
     # containers/image's reference grammar errors (docker/distribution)
     "repository name must be lowercase",
     "invalid reference format",

@@ -14,6 +14,7 @@ from ..errors import APIError, DoubleError
 from ..gojson import go_quote
 from ..query import Bool, Filters, List, Query, Str, common_filters, prepare_filters
 from ..routing import RouteTable
+from .versioned import ByVersion
 from .responses import engine, features, form_get, json_response, no_content, text_response
 
 routes = RouteTable("images")
@@ -25,7 +26,7 @@ PRUNE = Query(
     error_status=500,
     filters=Filters(prepare_filters, status=500, prefix="failed to decode filter parameters for %s", first=True),
 )
-REMOVE = Query(Bool("force"), Bool("lookupManifest"))
+REMOVE = ByVersion(Query(Bool("force"), Bool("lookupManifest")), remove_ignore=(Bool("ignore"),))
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
 CHANGES = Query(Str("parent"), Str("diffType"))
@@ -95,13 +96,14 @@ def batch_remove(query):
     """Always 200 with the errors listed. No ``images`` removes every image
     that is not in use, as podman does."""
     report = engine().remove(query["images"] or [], force=query["force"], ignore=query["ignore"],
-                             all=query["all"])
+                             all=query["all"], lookup_manifest=query["lookupManifest"])
     return json_response(200, _report(report, report.errors or None))
 
 
 @routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE)
 def remove(name, query):
-    report = engine().remove([name], force=query["force"])
+    report = engine().remove([name], force=query["force"], ignore=query.get("ignore", False),
+                             lookup_manifest=query["lookupManifest"])
     if report.exit_code == 0:
         return json_response(200, _report(report, []))
     message = _join_errors(report.errors)

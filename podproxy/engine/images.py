@@ -274,7 +274,21 @@ class ImageEngine:
             raise Failure("normalizing name %s: normalizing name %s: invalid reference format" % (quoted, quoted), 125)
         self.runner.run(["image", "untag", "--", name, *tags])
 
-    def remove(self, names: list[str], force: bool = False, ignore: bool = False, all: bool = False) -> RemoveReport:
+    def not_manifest_lists(self, names: list[str]) -> list[str]:
+        """The names that are local images but not manifest lists (libimage's
+        ``LookupManifest`` refuses to remove those)."""
+        refused = []
+        for name in names:
+            # exit 1: no such list; an image that is not one is an error (125)
+            result = self.runner.run(["manifest", "exists", "--", name], ok=range(256))
+            if result.exit_code == 0:
+                continue
+            if "image is not a manifest list" in result.stderr or self.exists(name):
+                refused.append(name)
+        return refused
+
+    def remove(self, names: list[str], force: bool = False, ignore: bool = False, all: bool = False,
+               lookup_manifest: bool = False) -> RemoveReport:
         """``podman image rm``. With no names every image is removed, as the
         API's batch remove does. ``podman image rm -f`` drops "image not
         known" errors that the API reports, so with force (and not ignore)
@@ -289,6 +303,14 @@ class ImageEngine:
             report.exit_code = 125
             if not names:  # never fall through to "no names" = remove every image
                 return report
+        if lookup_manifest and names:
+            refused = self.not_manifest_lists(names)
+            if refused:
+                names = [n for n in names if n not in refused]
+                report.errors += ["%s: image is not a manifest list" % n for n in refused]
+                report.exit_code = 125
+                if not names:
+                    return report
         if force and not ignore and names:
             report.errors += self.missing(names)
         args = ["image", "rm"]

@@ -55,9 +55,22 @@ def test_inspect_key_order_and_escaping(pair):
     "/images/a:b:c",
     "/images/" + USED,
     "/images/nope?force=maybe",
+    "/images/nope?ignore=true",  # podman 5.4+ (#24678): 200, no errors; before: 404
+    "/images/nope?ignore=maybe",  # 5.4+: 400; before: ignored
 ])
 def test_remove_errors(pair, target):
     pair.same("DELETE", V + target, ids=[pair.store.container_id])
+
+
+@pytest.mark.parametrize("target", [
+    "/images/localhost/podproxy/base:1?lookupManifest=true",
+    "/images/remove?images=localhost/podproxy/base:1&lookupManifest=true",
+])
+def test_remove_lookup_manifest_of_an_image(pair, target):
+    """Issue 13 point 5: lookupManifest on an image that is not a manifest
+    list is refused (500 / ExitCode 125) and removes nothing."""
+    pair.same("DELETE", V + target)
+    assert pair.store.podman("image", "exists", "localhost/podproxy/base:1", check=False).returncode == 0
 
 
 @pytest.mark.parametrize("target", [
