@@ -24,7 +24,7 @@ from ..query import Bool, Int, List, Query, Str
 from ..references import registry_of
 from ..registry_auth import RegistryAuth
 from ..routing import RouteTable
-from .responses import services
+from .responses import features, services
 from .transfers import request_body
 
 routes = RouteTable("build")
@@ -88,9 +88,13 @@ def _containerfiles(query, context: str) -> tuple[list[str], APIError | None]:
         path = os.path.join(context, name)
         if os.path.exists(path):
             return [path], None
-    err = bad_request("dockerfile", query["dockerfile"],
-                      "stat %s: no such file or directory" % os.path.join(context, "Containerfile"))
-    return [path], APIError(400, err.message, "no such file or directory")  # os.PathError unwraps to the errno
+    f = features()
+    err = bad_request("dockerfile", query["dockerfile"], "%s %s: no such file or directory" % (
+        "faccessat" if f.build_faccessat else "stat", os.path.join(context, "Containerfile")))
+    err = APIError(400, err.message, "no such file or directory")  # os.PathError unwraps to the errno
+    if f.build_no_file_ends:
+        raise err
+    return [path], err
 
 
 def _unpack(workdir: str) -> str:
@@ -147,6 +151,12 @@ def build():
         if query["remote"]:
             raise APIError(400, "remote build contexts are not supported by podproxy", "not supported")
         files, early_error = _containerfiles(query, context)
+        absent = next((f for f in files if not os.path.exists(f)), None)
+        if absent is not None and early_error is None:  # podman 5's CLI words this otherwise
+            shutil.rmtree(workdir, ignore_errors=True)
+            message = "stat %s: no such file or directory\n" % absent
+            return Response((x for x in [_line({"errorDetail": {"message": message}, "error": message})]),
+                            status=200, content_type="application/json")
         opts = _options(query)
         auth = RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(opts.from_image or "docker.io"))
         progress = services().builder.build(context, files, opts, auth.options())
