@@ -12,7 +12,7 @@ from flask import Response
 from ..engine.runner import NotFound, PodmanError
 from ..errors import APIError, DoubleError
 from ..gojson import go_quote
-from ..query import Bool, Filters, List, Query, Str, common_filters, prepare_filters
+from ..query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
 from ..routing import RouteTable
 from .versioned import ByVersion
 from .responses import engine, features, form_get, json_response, no_content, text_response
@@ -28,7 +28,16 @@ PRUNE = Query(
 )
 REMOVE = ByVersion(Query(Bool("force"), Bool("lookupManifest")), remove_ignore=(Bool("ignore"),))
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
-LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
+def list_filters(query_keys: set, form_get) -> list[str]:
+    """containers/common's ``FiltersFromRequest`` as the running podman
+    vendors it (``versions.list_filters_each_value``)."""
+    if not features().list_filters_each_value:
+        return common_filters(query_keys, form_get)
+    raw = _raw_filters(query_keys, form_get)
+    return [] if raw is None else ["%s=%s" % kv for kv in _parse_filters(raw, join_slice=False)]
+
+
+LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(list_filters, status=500))
 CHANGES = Query(Str("parent"), Str("diffType"))
 DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image"}
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))

@@ -25,6 +25,10 @@ class Behaviour:
 
 
 BEHAVIOURS = (
+    Behaviour("build_no_file_ends", (4, 5, 0), "83a0e97ab8 (#17364)",
+              "a build without Containerfile/Dockerfile answers its 400 alone (4.3 went on building)"),
+    Behaviour("search_single_credential", (4, 5, 0), "82f2f8258c (#17600)",
+              "search uses a single (not per-registry) X-Registry-Auth credential; 4.3 ignored it"),
     Behaviour("dir_export_tar", (4, 6, 0), "d01ae436ee (#18563)",
               "/images/export with format=oci-dir|docker-dir answers a tar of the directory layout "
               "(application/x-tar), no longer a docker-archive"),
@@ -48,6 +52,11 @@ BEHAVIOURS = (
               "pull decodes retry and retrydelay"),
     Behaviour("push_retry", (5, 0, 0), "c3c0c4ab96 (#21774)",
               "push decodes retry and retryDelay"),
+    Behaviour("build_faccessat", (5, 1, 0), "bd00c6fef9 (#22334)",
+              "that 400 names faccessat (fileutils.Exists), no longer stat"),
+    Behaviour("list_filters_each_value", (5, 0, 0), "7c8c945496 (c/common v0.58 FiltersFromRequest)",
+              "list filters: each value of a key is a filter of its own (labels AND, references OR); "
+              "before, the values were joined into one (\"label=a=b\")"),
     Behaviour("list_arch_os", (5, 1, 0), "08a49389c8 (#22266)",
               "list entries carry Arch, Os, IsManifestList (and Go's key order changes)"),
     Behaviour("single_not_found_body", (5, 2, 0), "6408a05927 (#22715)",

@@ -26,7 +26,10 @@ def filters(obj) -> str:
     "?" + filters({"containers": ["true"]}),
     "?" + filters({"containers": ["false"]}),
     "?" + filters({"readonly": ["false"]}),
-    "?" + filters({"label": ["a", "b"]}),
+    "?" + filters({"label": ["a", "b"]}),  # podman 5.0+: each value a filter (labels AND); 4.x: "a=b"
+    "?" + filters({"label": ["a=1", "b=2"]}),
+    "?" + filters({"label": ["a", "c"]}),
+    "?" + filters({"reference": ["localhost/podproxy/base", "localhost/podproxy/used"]}),  # 5.0+: OR
     "?" + filters({"id": ["nope"]}),
     "?" + filters({"since": [BASE]}),
     "?" + filters({"before": [USED]}),

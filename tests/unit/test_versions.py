@@ -9,6 +9,10 @@ from podproxy.engine.versions import BEHAVIOURS, Features, parse_version
 
 # name: (last release without, first release with, podman commit)
 EXPECTED = {
+    "search_single_credential": ("4.4.4", "4.5.0", "82f2f8258c"),
+    "list_filters_each_value": ("4.9.5", "5.0.0", "7c8c945496"),
+    "build_no_file_ends": ("4.4.4", "4.5.0", "83a0e97ab8"),
+    "build_faccessat": ("5.0.3", "5.1.0", "bd00c6fef9"),
     "dir_export_tar": ("4.5.1", "4.6.0", "d01ae436ee"),
     "push_compression_level": ("4.5.1", "4.6.0", "bb932cc840"),
     "push_manifest_digest": ("4.5.1", "4.6.0", "1f1525f2e1"),
