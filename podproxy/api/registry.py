@@ -334,7 +334,7 @@ def _search_filters(raw: str) -> list[str]:
 @routes.route("GET", "/libpod/images/search", query=SEARCH)
 def search(query):
     term = query["Term"]
-    with _auth(term, single=False) as auth:
+    with _auth(term, single=features().search_single_credential) as auth:
         try:
             reports = registry().search(term, limit=query["Limit"], filters=_search_filters(query["Filters"]),
                                         list_tags=query["ListTags"], tls_verify=_tls(query, name="TLSVerify"),

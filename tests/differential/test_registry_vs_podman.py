@@ -140,7 +140,7 @@ def test_auth(pair, auth_registry):
          {"X-Registry-Auth": _multi("http://%s/v2/" % reg, REGISTRY_USER, REGISTRY_PASSWORD)}),
         ("POST", "/images/pull?reference=%s/auth/base:1&tlsVerify=false&quiet=1" % reg,
          {"X-Registry-Auth": "null"}),
-        ("GET", "/images/search?term=%s/auth&tlsVerify=false" % reg, good),  # single form: ignored
+        ("GET", "/images/search?term=%s/auth&tlsVerify=false" % reg, good),  # single form: ignored before 4.5
         ("GET", "/images/search?term=%s/auth&tlsVerify=false" % reg,
          {"X-Registry-Auth": _multi(reg, REGISTRY_USER, REGISTRY_PASSWORD)}),
     ]
