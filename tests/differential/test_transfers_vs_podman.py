@@ -165,3 +165,19 @@ def test_commit(pair):
 ])
 def test_scp_local(pair, target):
     pair.same("POST", V + target)
+
+
+def test_scp_remote_bad_destination(pair):
+    """Issue 13 point 5, podman's own test/apiv2/12-imagesMore.at: with
+    scp allowed, a transfer to a connection that does not exist fails
+    with cause "exit status 125"."""
+    from helpers import start_podproxy
+
+    server = start_podproxy(pair.store, "--allow-scp")
+    try:
+        target = V + "/images/scp/%s?destination=QA::" % BASE
+        ref, proxy = pair.ref.http.request("POST", target), server.http.request("POST", target)
+        assert (proxy.status, proxy.json()) == (ref.status, ref.json())
+        assert (ref.status, ref.json()["cause"]) == (500, "exit status 125")
+    finally:
+        server.stop()
