@@ -225,14 +225,12 @@ def changes(name, query):
     """compat.Changes: images and containers (diffType), 500 on any miss.
     podman serves it on the containers path too, and the remote ``podman
     image diff`` calls that one (``?difftype=image``).
-    ``parent`` (a diff against another layer) has no podman CLI equivalent."""
+    ``parent``: the diff against that image or container (``podman diff A B``)."""
     diff_type = DIFF_TYPES.get(query["diffType"])
     if diff_type is None:
         raise APIError(400, "invalid diffType value %s" % go_quote(query["diffType"]))
-    if query["parent"]:
-        raise APIError(500, "parent is not supported by podproxy (podman's CLI has no diff against a parent)")
     try:
-        result = engine().changes(name, diff_type)
+        result = engine().changes(name, diff_type, query["parent"])
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, result)

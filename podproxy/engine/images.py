@@ -236,11 +236,12 @@ class ImageEngine:
             })
         return layers
 
-    def changes(self, name: str, diff_type: str = "all") -> list[dict] | None:
+    def changes(self, name: str, diff_type: str = "all", parent: str = "") -> list[dict] | None:
         """``podman diff`` (containers or images, as the API's ``all``),
-        ``podman image diff`` or ``podman container diff``: archive.Change
+        ``podman image diff`` or ``podman container diff``, against
+        ``parent`` when given (podman's second argument): archive.Change
         entries in podman's order, None (Go's nil slice) when there are none."""
-        out = self.runner.run([*_DIFF_COMMANDS[diff_type], "--", name]).text
+        out = self.runner.run([*_DIFF_COMMANDS[diff_type], "--", name, *([parent] if parent else [])]).text
         changes = []
         for line in out.split("\n"):
             kind, _, path = line.partition(" ")

@@ -75,6 +75,17 @@ def test_changes(pair, name, query):
     pair.same("GET", "%s/images/%s/changes%s" % (V, name, query), ids=[pair.store.container_id])
 
 
+@pytest.mark.parametrize("parent", ["labelled", "base", "nope", "container", "UPPER"])
+@pytest.mark.parametrize("query", ["", "&diffType=image", "&diffType=container"])
+def test_changes_against_a_parent(pair, parent, query):
+    """Issue 13 point 5: ``parent`` is ``podman diff NAME PARENT``."""
+    store = pair.store
+    parents = {"labelled": store.labelled_id, "base": store.base_id, "container": "podproxy-used",
+               "nope": "nope", "UPPER": "UPPER"}
+    pair.same("GET", "%s/images/%s/changes?parent=%s%s" % (V, store.used_id, parents[parent], query),
+              ids=[store.container_id, store.base_id, store.labelled_id])
+
+
 def test_changes_raw_slash_is_405(pair):
     pair.same("GET", V + "/images/localhost/podproxy/base:1/changes")
 
