@@ -20,12 +20,12 @@ from .responses import engine, features, form_get, json_response, no_content, te
 routes = RouteTable("images")
 
 TREE = Query(Bool("whatrequires"))
-PRUNE = Query(
+PRUNE = ByVersion(Query(
     Bool("all"),
     Bool("external"),
     error_status=500,
     filters=Filters(prepare_filters, status=500, prefix="failed to decode filter parameters for %s", first=True),
-)
+), prune_buildcache=(Bool("buildcache"),))
 REMOVE = ByVersion(Query(Bool("force"), Bool("lookupManifest")), remove_ignore=(Bool("ignore"),))
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 def list_filters(query_keys: set, form_get) -> list[str]:
@@ -138,7 +138,8 @@ def prune(query):
         filters.pop("dangling", None)  # "not implemented in the libpod side"
         libpod_filters = ["%s=%s" % (k, v[0]) for k, v in filters.items()]
     try:
-        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters)
+        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters,
+                                 build_cache=query.get("buildcache", False))
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, reports)

@@ -253,14 +253,18 @@ class ImageEngine:
     def tag(self, name: str, target: str) -> None:
         self.runner.run(["tag", "--", name, target])
 
-    def prune(self, all: bool = False, external: bool = False, filters: list[str] = ()) -> list[dict]:
-        """``podman image prune``; sizes come from a listing taken before."""
+    def prune(self, all: bool = False, external: bool = False, filters: list[str] = (),
+              build_cache: bool = False) -> list[dict]:
+        """``podman image prune``; sizes come from a listing taken before.
+        ``build_cache``: podman 5.3's ``--build-cache`` (buildah's cache mounts)."""
         sizes = self.sizes()
         args = ["image", "prune", "--force"]
         if all:
             args.append("--all")
         if external:
             args.append("--external")
+        if build_cache:
+            args.append("--build-cache")
         args += ["--filter=" + f for f in filters]
         ids = _lines(self.runner.run(args).text)
         return [{"Id": i, "Size": sizes.get(i, 0)} for i in ids]
