@@ -16,12 +16,14 @@ never a short "200".
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import socket
 from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from .. import gojson, observe
+from .. import gojson, observe, scratch
 from ..engine.runner import ClientGone, NotFound, PodmanError
 from ..engine.uploads import SocketBody
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
@@ -336,16 +338,57 @@ def commit(query):
         raise APIError(500, 'unrecognized image format "%s"' % fmt)
     repo = query["repo"]
     image = "%s:%s" % (repo, query["tag"] or "latest") if repo else ""
-    options = Commit(container=query["container"], image=image, author=query["author"],
-                     message=query["comment"], changes=tuple(query["changes"] or ()), format=fmt,
-                     pause=query["pause"], squash=query["squash"])
-    if query.get("stream"):
-        return _commit_stream(options)
+    config = _commit_config() if features().commit_config_body else None
+    workdir = None
     try:
-        image_id = transfers().commit(options)
-    except PodmanError as e:
-        raise _commit_error(e)
-    return json_response(200, {"Id": image_id})
+        if config:
+            workdir = scratch.mkdtemp("commit")
+            with open(os.path.join(workdir, "config.json"), "wb") as f:
+                f.write(config)
+        options = Commit(container=query["container"], image=image, author=query["author"],
+                         message=query["comment"], changes=tuple(query["changes"] or ()), format=fmt,
+                         pause=query["pause"], squash=query["squash"],
+                         config=os.path.join(workdir, "config.json") if workdir else "")
+        if query.get("stream"):
+            resp = _commit_stream(options, workdir)
+            workdir = None  # the answer removes it when it ends
+            return resp
+        try:
+            image_id = transfers().commit(options)
+        except PodmanError as e:
+            raise _commit_error(e)
+        return json_response(200, {"Id": image_id})
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+_CONFIG_LIMIT = 1 << 20
+
+
+def _commit_config() -> bytes | None:
+    """podman 5.0's commit body (``DecodeOverrideConfig``: one JSON value,
+    a ``manifest.Schema2Config``; an empty body is none). Bad JSON is a 400
+    with Go's decoder text, before the container is looked up."""
+    body = request.stream.read(_CONFIG_LIMIT + 1)
+    if len(body) > _CONFIG_LIMIT:
+        raise APIError(413, "request body too large")
+    text = body.decode("utf-8", "replace")
+    if not text.strip():
+        return None
+    try:
+        gojson._Scanner(text).run()
+    except gojson._Syntax as e:  # Go's decoder wording; json.Decoder reads one value only
+        err = str(e)
+        if "after top-level value" not in err:
+            raise APIError(400, "unexpected EOF" if err == "unexpected end of JSON input" else err) from None
+    import json
+
+    value, _ = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))
+    if value is not None and not isinstance(value, dict):
+        kind = {bool: "bool", str: "string", list: "array"}.get(type(value), "number")
+        raise APIError(400, "json: cannot unmarshal %s into Go value of type manifest.Schema2Config" % kind)
+    return body
 
 
 def _commit_error(e: PodmanError) -> APIError:
@@ -354,21 +397,31 @@ def _commit_error(e: PodmanError) -> APIError:
     return e.with_status(500) if features().commit_failure_prefix_gone else e.wrap("CommitFailure", 500)
 
 
-def _commit_stream(options: Commit) -> Response:
+def _commit_stream(options: Commit, workdir: str | None = None) -> Response:
     """podman 4.8+ ``stream=true``: ``BuildResponse`` lines, ``{"stream":
     line}`` per progress line, then ``{"stream": ID}`` (no newline) or
     ``{"errorDetail": ...}``. Until the first line, an error (the container
     lookup) is still an error answer; no Content-Type (set after the status)."""
-    progress = transfers().commit_progress(options)
+    def cleanup():
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    try:
+        progress = transfers().commit_progress(options)
+    except BaseException:
+        cleanup()
+        raise
     lines = iter(progress)
     try:
         first = next(lines, None)
     except BaseException:
         progress.close()
+        cleanup()
         raise
     if first is None:
         progress.close()
         if progress.exit_code != 0:
+            cleanup()
             raise _commit_error(progress.failure())
 
     def line(obj) -> bytes:
@@ -387,6 +440,7 @@ def _commit_stream(options: Commit) -> Response:
                 yield line({"errorDetail": {"message": progress.error}})
         finally:
             progress.close()
+            cleanup()
 
     resp = Response(body(), status=200)
     resp.headers.remove("Content-Type")

@@ -57,6 +57,7 @@ class Commit:
     format: str = "oci"
     pause: bool = False
     squash: bool = False
+    config: str = ""  # a file with a JSON config to merge (podman 5's --config)
 
 
 class TransferEngine:
@@ -189,6 +190,8 @@ class TransferEngine:
         args.append("--pause=%s" % ("true" if c.pause else "false"))
         if c.squash:
             args.append("--squash")
+        if c.config:
+            args.append("--config=" + c.config)
         args += ["--", c.container]
         if c.image:
             args.append(c.image)
