@@ -9,7 +9,7 @@ containers/storage itself notices that another process changed the store.
 
 The fingerprint of the storage is the image and container stores' lock
 file tokens plus the stat (inode, size, mtime_ns, ctime_ns) of those lock
-files, the three JSON files and libpod's database (see ``LOCKS``). An answer is kept only if the fingerprint read *before* podman
+files, the three JSON files and libpod's database, BoltDB or SQLite (see ``LOCKS``). An answer is kept only if the fingerprint read *before* podman
 started equals the one read *after* it ended: then no write happened while
 podman read, and the answer describes the state that fingerprint names. An
 answer is served only if the fingerprint read *after the request arrived*
@@ -43,8 +43,11 @@ log = logging.getLogger("podproxy.cache")
 # writing the image or container store (pull/load/import/commit, rmi,
 # container create/rm), whose tokens are read.
 LOCKS = ("{d}-images/images.lock", "{d}-containers/containers.lock")
+# libpod's database: BoltDB up to podman 4.x, SQLite (``db.sql``, a
+# rollback journal: no -wal/-shm) the default from podman 5.0; whichever
+# does not exist stats as None
 FILES = ("{d}-images/images.json", "{d}-layers/layers.json", "{d}-containers/containers.json",
-         "libpod/bolt_state.db")
+         "libpod/bolt_state.db", "db.sql")
 # runRoot: the volatile (not persisted) layers and containers
 RUN_FILES = ("{d}-layers/volatile-layers.json", "{d}-containers/volatile-containers.json")
 

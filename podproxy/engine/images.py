@@ -44,14 +44,27 @@ def _split_errors(message: str) -> list[str]:
     return [message] if message else []
 
 
-# ``entities.ImageSummary``'s keys in Go's order, and which are omitempty
+# ``entities.ImageSummary``'s keys in Go's order, and which are omitempty;
+# ``_EXTENDED_KEYS`` from podman 5.1 on (Arch, Os, IsManifestList added,
+# Names moved: ``versions.list_arch_os``)
 _SUMMARY_KEYS = ("Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize", "VirtualSize",
                  "Labels", "Containers", "ReadOnly", "Dangling", "Names", "Digest", "History")
-_OMIT_EMPTY = {"ReadOnly", "Dangling", "Names", "Digest", "History"}
+_EXTENDED_KEYS = ("Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize", "VirtualSize",
+                  "Labels", "Containers", "ReadOnly", "Dangling", "Arch", "Digest", "History", "IsManifestList",
+                  "Names", "Os")
+_OMIT_EMPTY = {"ReadOnly", "Dangling", "Names", "Digest", "History", "Arch", "Os"}
+# manifest MIME types of a manifest list (libimage's ``IsManifestList``)
+_LIST_TYPES = {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
+# what ``platforms`` asks ``podman image inspect`` for, one line per image
+_PLATFORM_FORMAT = "{{.ID}} {{.ManifestType}} {{.Os}} {{.Architecture}}"
 # ``podman diff`` prints "A /path"; the API's archive.Change kinds
 _CHANGE_KINDS = {"C": 0, "A": 1, "D": 2}
 _DIFF_COMMANDS = {"all": ["diff"], "image": ["image", "diff"], "container": ["container", "diff"]}
 _GO_TIME = re.compile(r"(-?\d+)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
+
+
+def _strip_inspecting(message: str) -> str:
+    return message[len("inspecting object: ") :] if message.startswith("inspecting object: ") else message
 
 
 def unix_seconds(go_time: str) -> int:
@@ -71,14 +84,20 @@ def unix_seconds(go_time: str) -> int:
     return stamp
 
 
-def image_summary(row: dict) -> dict:
+def image_summary(row: dict, platform: dict | None = None) -> dict:
     """One ``podman images --format json`` row as the API's ImageSummary:
     ``RepoTags`` is the image's names (the CLI nulls it), Go's key order,
-    ``CreatedAt`` (CLI only) dropped, omitempty keys left out when empty."""
+    ``CreatedAt`` (CLI only) dropped, omitempty keys left out when empty.
+    With ``platform`` ({"Arch", "Os", "IsManifestList"}, see
+    ``ImageEngine.platforms``) the summary is podman 5.1's extended one."""
     summary = {}
-    for key in _SUMMARY_KEYS:
+    for key in (_SUMMARY_KEYS if platform is None else _EXTENDED_KEYS):
         if key == "RepoTags":
             value = row.get("Names") or None
+        elif platform is not None and key in ("Arch", "Os", "IsManifestList"):
+            value = platform.get(key)
+            if value is None:
+                continue
         else:
             value = row.get(key)
         if key in _OMIT_EMPTY and not value:
@@ -135,13 +154,16 @@ class ImageEngine:
         if result.exit_code == 0:
             return []
         # podman prints the later misses as "error ..." lines and the first
-        # one last, as its "Error: ..." line
+        # one last, as its "Error: ..." line; podman 4.7 dropped their
+        # "inspecting object: " (versions.inspect_error_prefix_gone)
         first, later = [], []
         for line in result.stderr.splitlines():
-            if line.startswith("Error: inspecting object: "):
-                first.append(line[len("Error: inspecting object: ") :])
+            if line.startswith("Error: "):
+                first.append(_strip_inspecting(line[len("Error: ") :]))
             elif line.startswith("error inspecting object: "):
                 later.append(line[len("error inspecting object: ") :])
+            elif line.endswith(": image not known") and not line.startswith(("time=", "level=")):
+                later.append(line)
         return [e for e in first + later if e.endswith("image not known")]
 
     def sizes(self) -> dict[str, int]:
@@ -149,9 +171,28 @@ class ImageEngine:
         result = self.runner.run(["images", "--all", "--format", "json"])
         return {img["Id"]: img.get("Size", 0) for img in json.loads(result.stdout or b"[]")}
 
-    def summaries(self, include_intermediate: bool = False, filters: list[str] = ()) -> list[dict]:
+    def platforms(self, ids: list[str]) -> dict[str, dict]:
+        """Image ID -> {"IsManifestList", "Arch", "Os"} as podman 5.1's list
+        fills them (a manifest list has no Arch/Os), from one ``podman image
+        inspect`` of all the IDs (the CLI's ``images`` leaves them empty).
+        An image podman cannot inspect is left out."""
+        if not ids:
+            return {}
+        result = self._read(["image", "inspect", "--format", _PLATFORM_FORMAT, "--", *ids], ok=range(256))
+        found = {}
+        for line in _lines(result.text):
+            image_id, _, rest = line.partition(" ")
+            mime, _, rest = rest.partition(" ")
+            os_, _, arch = rest.partition(" ")
+            is_list = mime in _LIST_TYPES
+            found[image_id] = {"IsManifestList": is_list} if is_list else \
+                {"IsManifestList": False, "Arch": arch, "Os": os_}
+        return found
+
+    def summaries(self, include_intermediate: bool = False, filters: list[str] = (), extended: bool = False) -> list[dict]:
         """The API's image list: ``podman images --format json`` has one row
-        per tag; the API has one summary per image, in storage order."""
+        per tag; the API has one summary per image, in storage order.
+        ``extended``: podman 5.1's entries with Arch, Os, IsManifestList."""
         args = ["images", "--format", "json"]
         if include_intermediate:
             args.append("--all")
@@ -163,7 +204,10 @@ class ImageEngine:
         order = self.storage_order()
         rank = {image_id: n for n, image_id in enumerate(order)}
         ids = sorted(by_id, key=lambda i: (rank.get(i, len(rank)), by_id[i].get("Created", 0), i))
-        return [image_summary(by_id[i]) for i in ids]
+        if not extended:
+            return [image_summary(by_id[i]) for i in ids]
+        platforms = self.platforms(ids)
+        return [image_summary(by_id[i], platforms.get(i, {})) for i in ids]
 
     def storage_order(self) -> list[str]:
         """Image IDs in containers/storage's order (the order of its
@@ -198,11 +242,12 @@ class ImageEngine:
             })
         return layers
 
-    def changes(self, name: str, diff_type: str = "all") -> list[dict] | None:
+    def changes(self, name: str, diff_type: str = "all", parent: str = "") -> list[dict] | None:
         """``podman diff`` (containers or images, as the API's ``all``),
-        ``podman image diff`` or ``podman container diff``: archive.Change
+        ``podman image diff`` or ``podman container diff``, against
+        ``parent`` when given (podman's second argument): archive.Change
         entries in podman's order, None (Go's nil slice) when there are none."""
-        out = self.runner.run([*_DIFF_COMMANDS[diff_type], "--", name]).text
+        out = self.runner.run([*_DIFF_COMMANDS[diff_type], "--", name, *([parent] if parent else [])]).text
         changes = []
         for line in out.split("\n"):
             kind, _, path = line.partition(" ")
@@ -214,14 +259,18 @@ class ImageEngine:
     def tag(self, name: str, target: str) -> None:
         self.runner.run(["tag", "--", name, target])
 
-    def prune(self, all: bool = False, external: bool = False, filters: list[str] = ()) -> list[dict]:
-        """``podman image prune``; sizes come from a listing taken before."""
+    def prune(self, all: bool = False, external: bool = False, filters: list[str] = (),
+              build_cache: bool = False) -> list[dict]:
+        """``podman image prune``; sizes come from a listing taken before.
+        ``build_cache``: podman 5.3's ``--build-cache`` (buildah's cache mounts)."""
         sizes = self.sizes()
         args = ["image", "prune", "--force"]
         if all:
             args.append("--all")
         if external:
             args.append("--external")
+        if build_cache:
+            args.append("--build-cache")
         args += ["--filter=" + f for f in filters]
         ids = _lines(self.runner.run(args).text)
         return [{"Id": i, "Size": sizes.get(i, 0)} for i in ids]
@@ -236,7 +285,21 @@ class ImageEngine:
             raise Failure("normalizing name %s: normalizing name %s: invalid reference format" % (quoted, quoted), 125)
         self.runner.run(["image", "untag", "--", name, *tags])
 
-    def remove(self, names: list[str], force: bool = False, ignore: bool = False, all: bool = False) -> RemoveReport:
+    def not_manifest_lists(self, names: list[str]) -> list[str]:
+        """The names that are local images but not manifest lists (libimage's
+        ``LookupManifest`` refuses to remove those)."""
+        refused = []
+        for name in names:
+            # exit 1: no such list; an image that is not one is an error (125)
+            result = self.runner.run(["manifest", "exists", "--", name], ok=range(256))
+            if result.exit_code == 0:
+                continue
+            if "image is not a manifest list" in result.stderr or self.exists(name):
+                refused.append(name)
+        return refused
+
+    def remove(self, names: list[str], force: bool = False, ignore: bool = False, all: bool = False,
+               lookup_manifest: bool = False) -> RemoveReport:
         """``podman image rm``. With no names every image is removed, as the
         API's batch remove does. ``podman image rm -f`` drops "image not
         known" errors that the API reports, so with force (and not ignore)
@@ -251,6 +314,14 @@ class ImageEngine:
             report.exit_code = 125
             if not names:  # never fall through to "no names" = remove every image
                 return report
+        if lookup_manifest and names:
+            refused = self.not_manifest_lists(names)
+            if refused:
+                names = [n for n in names if n not in refused]
+                report.errors += ["%s: image is not a manifest list" % n for n in refused]
+                report.exit_code = 125
+                if not names:
+                    return report
         if force and not ignore and names:
             report.errors += self.not_found_errors(names)
         args = ["image", "rm"]

@@ -8,6 +8,7 @@ option and every reference follows ``--``.
 from __future__ import annotations
 
 import json
+import os
 from typing import Sequence
 
 from ..gocompat.references import registry_of
@@ -21,6 +22,11 @@ def _tls(tls_verify: bool | None) -> list[str]:
     return [] if tls_verify is None else ["--tls-verify=%s" % ("true" if tls_verify else "false")]
 
 
+def _retry(retry: int | None, delay: str) -> list[str]:
+    """podman 5's ``--retry``/``--retry-delay`` (only when the client sent them)."""
+    return (["--retry=%d" % retry] if retry is not None else []) + (["--retry-delay=" + delay] if delay else [])
+
+
 # ``podman search``'s fields as JSON, one report per line (the CLI's own
 # json output regroups --list-tags results and indents)
 _SEARCH_FORMAT = ('{"Index":{{json .Index}},"Name":{{json .Name}},"Description":{{json .Description}},'
@@ -32,6 +38,19 @@ class RegistryEngine:
     def __init__(self, runner: Runner):
         self.runner = runner
 
+    def local_blobs(self) -> set[str]:
+        """The compressed digests (``sha256:...``) of the store's layers: the
+        blobs a pull skips ("Already exists"). Read from containers/storage's
+        ``layers.json`` (read only; no podman command lists them); empty if
+        it cannot be read."""
+        fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
+        root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
+        try:
+            with open(os.path.join(root, "%s-layers" % driver, "layers.json"), "rb") as f:
+                return {layer.get("compressed-diff-digest") for layer in json.load(f)} - {None}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return set()
+
     def local_image(self, reference: str) -> tuple[str | None, str]:
         """(ID, "") of the local image ``reference`` names, or (None, podman's error)."""
         result = self.runner.run(["image", "inspect", "--format", "{{.ID}}", "--", reference], ok=range(256))
@@ -42,9 +61,10 @@ class RegistryEngine:
 
     def pull(self, reference: str, *, tls_verify: bool | None = None,
              all_tags: bool = False, os: str = "", arch: str = "", variant: str = "",
-             auth: Sequence[str] = (), quiet: bool = False) -> Progress:
+             auth: Sequence[str] = (), quiet: bool = False, retry: int | None = None,
+             retry_delay: str = "") -> Progress:
         """``podman pull``: progress on stderr, the image IDs on stdout."""
-        args = ["pull", *_tls(tls_verify), *auth]
+        args = ["pull", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
         if all_tags:
             args.append("--all-tags")
         for opt, value in (("--os", os), ("--arch", arch), ("--variant", variant)):
@@ -56,8 +76,15 @@ class RegistryEngine:
 
     def push(self, source: str, destination: str, *, tls_verify: bool | None = None, format: str = "",
              compression_format: str = "", remove_signatures: bool = False, auth: Sequence[str] = (),
-             quiet: bool = False) -> Progress:
-        args = ["push", *_tls(tls_verify), *auth]
+             quiet: bool = False, compression_level: int | None = None, retry: int | None = None,
+             retry_delay: str = "", digest_file: str = "") -> Progress:
+        """``podman push``; ``digest_file``: where podman writes the pushed
+        manifest's digest."""
+        args = ["push", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
+        if compression_level is not None:
+            args.append("--compression-level=%d" % compression_level)
+        if digest_file:
+            args.append("--digestfile=" + digest_file)
         if format:
             args.append("--format=" + format)
         if compression_format:

@@ -10,6 +10,7 @@ import json
 import threading
 
 from .podman.runner import Runner
+from .versions import Features
 
 # podman 4.3.1, the API podproxy implements; used only while podman cannot
 # be asked (e.g. podman missing), so that a client still sees the headers.
@@ -42,6 +43,14 @@ class SystemEngine:
         with self._lock:
             self._info = data
         return data
+
+    def features(self) -> Features:
+        """The versioned behaviours of the podman podproxy runs (see
+        ``versions``); 4.3.1's while podman cannot be asked."""
+        try:
+            return Features(self.version_or_fallback().get("Version", ""))
+        except ValueError:  # a build that prints no release: podman 4.3.1's answers
+            return Features(FALLBACK_VERSION["Version"])
 
     def version_or_fallback(self) -> dict:
         try:

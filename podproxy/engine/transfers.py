@@ -58,6 +58,7 @@ class Commit:
     format: str = "oci"
     pause: bool = False
     squash: bool = False
+    config: str = ""  # a file with a JSON config to merge (podman 5's --config)
 
 
 class TransferEngine:
@@ -166,8 +167,21 @@ class TransferEngine:
             out = self.runner.run(args, timeout=NO_TIMEOUT, env=env).text.strip()
         return out.splitlines()[-1] if out else out
 
+    def commit_progress(self, c: Commit) -> Progress:
+        """``podman container commit`` reporting progress (stderr lines);
+        the new image's ID is its stdout."""
+        args = self._commit_args(c)
+        args.remove("--quiet")
+        return self.runner.progress(args)
+
     def commit(self, c: Commit) -> str:
         """``podman container commit``; the new image's ID (no prefix)."""
+        with self._scratch() as (env, _):
+            out = self.runner.run(self._commit_args(c), timeout=NO_TIMEOUT, env=env).text.strip()
+        return out.splitlines()[-1] if out else out
+
+    @staticmethod
+    def _commit_args(c: Commit) -> list:
         args = ["container", "commit", "--quiet", "--format=" + c.format]
         if c.author:
             args.append("--author=" + c.author)
@@ -177,12 +191,12 @@ class TransferEngine:
         args.append("--pause=%s" % ("true" if c.pause else "false"))
         if c.squash:
             args.append("--squash")
+        if c.config:
+            args.append("--config=" + c.config)
         args += ["--", c.container]
         if c.image:
             args.append(c.image)
-        with self._scratch() as (env, _):
-            out = self.runner.run(args, timeout=NO_TIMEOUT, env=env).text.strip()
-        return out.splitlines()[-1] if out else out
+        return args
 
     # -- scp ------------------------------------------------------------
     def scp(self, source: str, destination: str, quiet: bool = False) -> str:

@@ -30,7 +30,7 @@ from ..security.registry_auth import RegistryAuth
 from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
-from ..web.responses import json_line, services
+from ..web.responses import features, json_line, services
 from ..web.routing import RouteTable
 from .transfers import request_body
 
@@ -96,9 +96,13 @@ def _containerfiles(query, context: str) -> tuple[list[str], APIError | None]:
         path = os.path.join(context, name)
         if os.path.exists(path):
             return [path], None
-    err = bad_request("dockerfile", query["dockerfile"],
-                      "stat %s: no such file or directory" % os.path.join(context, "Containerfile"))
-    return [path], APIError(400, err.message, "no such file or directory")  # os.PathError unwraps to the errno
+    f = features()
+    err = bad_request("dockerfile", query["dockerfile"], "%s %s: no such file or directory" % (
+        "faccessat" if f.build_faccessat else "stat", os.path.join(context, "Containerfile")))
+    err = APIError(400, err.message, "no such file or directory")  # os.PathError unwraps to the errno
+    if f.build_no_file_ends:
+        raise err
+    return [path], err
 
 
 def _unpack(workdir: str) -> str:
@@ -187,6 +191,12 @@ def build():
         files, early_error = _containerfiles(query, context)
         if early_error is not None:
             early_error = APIError(early_error.status, _client_view(early_error.message, workdir), early_error.cause)
+        absent = next((f for f in files if not os.path.exists(f)), None)
+        if absent is not None and early_error is None:  # podman 5's CLI words this otherwise
+            shutil.rmtree(workdir, ignore_errors=True)
+            message = "stat %s: no such file or directory\n" % absent
+            return Response((x for x in [json_line({"errorDetail": {"message": message}, "error": message})]),
+                            status=200, content_type="application/json")
         opts = _options(query)
         if not opts.network:
             _refuse_network(files, context)

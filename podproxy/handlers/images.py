@@ -12,22 +12,32 @@ from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
 from ..web.errors import APIError, ImageNotFoundOnOtherError
-from ..web.query import Bool, Filters, List, Query, Str, common_filters, prepare_filters
-from ..web.responses import engine, form_get, json_response, no_content, text_response
+from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
+from ..web.responses import engine, features, form_get, json_response, no_content, text_response
 from ..web.routing import RouteTable
+from ..web.versioned import ByVersion
 
 routes = RouteTable("images")
 
 TREE = Query(Bool("whatrequires"))
-PRUNE = Query(
+PRUNE = ByVersion(Query(
     Bool("all"),
     Bool("external"),
     error_status=500,
     filters=Filters(prepare_filters, status=500, prefix="failed to decode filter parameters for %s", first=True),
-)
-REMOVE = Query(Bool("force"), Bool("lookupManifest"))
+), prune_buildcache=(Bool("buildcache"),))
+REMOVE = ByVersion(Query(Bool("force"), Bool("lookupManifest")), remove_ignore=(Bool("ignore"),))
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
-LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
+def list_filters(query_keys: set, form_get) -> list[str]:
+    """containers/common's ``FiltersFromRequest`` as the running podman
+    vendors it (``versions.list_filters_each_value``)."""
+    if not features().list_filters_each_value:
+        return common_filters(query_keys, form_get)
+    raw = _raw_filters(query_keys, form_get)
+    return [] if raw is None else ["%s=%s" % kv for kv in _parse_filters(raw, join_slice=False)]
+
+
+LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(list_filters, status=500))
 CHANGES = Query(Str("parent"), Str("diffType"))
 DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image"}
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
@@ -44,10 +54,13 @@ def _go_bool(value: str) -> bool:
 
 def image_not_found(name: str, err: PodmanError) -> APIError:
     """``utils.ImageNotFound(w, name, fmt.Errorf("failed to find image %s: %w", name, err))``:
-    404 for "image not known", otherwise podman's 500-then-404 double body."""
+    404 for "image not known", otherwise 500 (before podman 5.2 followed
+    by a second, 404 body: ``versions.single_not_found_body``)."""
     wrapped = err.wrap("failed to find image %s" % name)
     if wrapped.cause == "image not known":
         return wrapped.with_status(404)
+    if features().single_not_found_body:
+        return wrapped.with_status(500)
     return ImageNotFoundOnOtherError(wrapped)
 
 
@@ -92,13 +105,14 @@ def batch_remove(query):
     """Always 200 with the errors listed. No ``images`` removes every image
     that is not in use, as podman does."""
     report = engine().remove(query["images"] or [], force=query["force"], ignore=query["ignore"],
-                             all=query["all"])
+                             all=query["all"], lookup_manifest=query["lookupManifest"])
     return json_response(200, _report(report, report.errors or None))
 
 
 @routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE)
 def remove(name, query):
-    report = engine().remove([name], force=query["force"])
+    report = engine().remove([name], force=query["force"], ignore=query.get("ignore", False),
+                             lookup_manifest=query["lookupManifest"])
     if report.exit_code == 0:
         return json_response(200, _report(report, []))
     message = _join_errors(report.errors)
@@ -124,7 +138,8 @@ def prune(query):
         filters.pop("dangling", None)  # "not implemented in the libpod side"
         libpod_filters = ["%s=%s" % (k, v[0]) for k, v in filters.items()]
     try:
-        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters)
+        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters,
+                                 build_cache=query.get("buildcache", False))
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, reports)
@@ -148,7 +163,8 @@ def list_images(query):
         resp.headers.remove("Content-Type")
         return resp
     try:
-        summaries = engine().summaries(include_intermediate=query["All"], filters=query["filters"])
+        summaries = engine().summaries(include_intermediate=query["All"], filters=query["filters"],
+                                       extended=features().list_arch_os)
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, summaries)
@@ -210,14 +226,12 @@ def changes(name, query):
     """compat.Changes: images and containers (diffType), 500 on any miss.
     podman serves it on the containers path too, and the remote ``podman
     image diff`` calls that one (``?difftype=image``).
-    ``parent`` (a diff against another layer) has no podman CLI equivalent."""
+    ``parent``: the diff against that image or container (``podman diff A B``)."""
     diff_type = DIFF_TYPES.get(query["diffType"])
     if diff_type is None:
         raise APIError(400, "invalid diffType value %s" % go_quote(query["diffType"]))
-    if query["parent"]:
-        raise APIError(500, "parent is not supported by podproxy (podman's CLI has no diff against a parent)")
     try:
-        result = engine().changes(name, diff_type)
+        result = engine().changes(name, diff_type, query["parent"])
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, result)

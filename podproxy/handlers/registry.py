@@ -10,7 +10,9 @@ Credentials go to podman only as a temporary auth file (registry_auth).
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 
 from flask import Response, g, request
 
@@ -21,17 +23,27 @@ from ..gocompat.references import registry_of, storage_reference_error, transpor
 from ..security.registry_auth import RegistryAuth
 from ..web.errors import APIError, cause_of
 from ..web.query import Bool, Int, Query, Str
-from ..web.responses import json_line, json_response, services, text_response
+from ..web.responses import features, json_line, json_response, services, text_response
 from ..web.routing import RouteTable
+from ..engine import scratch
+from ..web.versioned import ByVersion
 
 # podman registers push first of all image routes (before scp); pull and
 # search overlap with no other route, so one table placed first keeps order.
 routes = RouteTable("registry")
 
-PULL = Query(Str("reference"), Str("OS"), Str("Arch"), Str("Variant"), Bool("tlsVerify", True), Bool("allTags"),
-             Str("policy", "always"), Bool("quiet"))
-PUSH = Query(Bool("all"), Str("compressionFormat"), Str("destination"), Str("format"), Bool("removeSignatures"),
-             Bool("tlsVerify", True), Bool("quiet", True))
+PULL = ByVersion(Query(Str("reference"), Str("OS"), Str("Arch"), Str("Variant"), Bool("tlsVerify", True),
+                       Bool("allTags"), Str("policy", "always"), Bool("quiet")),
+                 pull_compat_mode=(Bool("compatMode"),), pull_retry=(Int("retry"), Str("retrydelay")))
+PUSH = ByVersion(Query(Bool("all"), Str("compressionFormat"), Str("destination"), Str("format"),
+                       Bool("removeSignatures"), Bool("tlsVerify", True), Bool("quiet", True)),
+                 push_compression_level=(Int("compressionLevel"),), push_retry=(Int("retry"), Str("retryDelay")))
+# Go's time.ParseDuration (pull's retrydelay)
+_DURATION = re.compile(r"[-+]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)\Z")
+# docker/distribution errcode -> its HTTP status (Docker-style pull errors)
+_ERRCODE_STATUS = {"unauthorized": 401, "denied": 403, "manifest unknown": 404, "name unknown": 404,
+                   "blob unknown": 404, "toomanyrequests": 429, "manifest invalid": 400, "name invalid": 400,
+                   "tag invalid": 400, "unsupported": 405}
 # compat.SearchImages: fields without schema tags; filters never fail
 SEARCH = Query(Str("Term"), Int("Limit"), Str("Filters"), Bool("TLSVerify", True), Bool("ListTags"))
 
@@ -56,9 +68,10 @@ def _auth(reference: str, single: bool = True) -> RegistryAuth:
     return RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(reference), single)
 
 
-def _stream(progress: Progress, auth: RegistryAuth, last) -> Response:
+def _stream(progress: Progress, auth: RegistryAuth, last, cleanup=None) -> Response:
     """200 with podman's progress lines, then ``last(progress)``. podman
-    writes the status before it sets Content-Type, so there is none."""
+    writes the status before it sets Content-Type, so there is none.
+    ``cleanup`` runs when the answer ends, however it ends."""
 
     def body():
         try:
@@ -70,6 +83,8 @@ def _stream(progress: Progress, auth: RegistryAuth, last) -> Response:
         finally:
             progress.close()
             auth.close()
+            if cleanup is not None:
+                cleanup()
 
     resp = Response(body(), status=200)
     resp.headers.remove("Content-Type")
@@ -87,7 +102,114 @@ def _local_pull(reference: str, policy: str) -> dict | None:
 
 
 def _final_only(report: dict) -> Response:
-    resp = Response([json_line(report)], status=200)
+    """One JSON line, chunked as podman sends every streamed answer (a
+    generator: werkzeug would give a list a Content-Length)."""
+    resp = Response((line for line in [json_line(report)]), status=200)
+    resp.headers.remove("Content-Type")
+    return resp
+
+
+def _retry(query) -> dict:
+    """podman 5's retry/retrydelay, passed on only when sent (``present``)."""
+    retry = query["retry"] if "retry" in query.present and "retry" in query else None
+    delay = ""
+    for key in ("retrydelay", "retryDelay"):
+        if key in query.present and key in query:
+            delay = query[key]
+    return {"retry": retry, "retry_delay": delay}
+
+
+# the CLI's text ends in a registry error's detail, which the errcode's own
+# text (what ``errorhandling.Cause`` finds) prefixes with its code
+_ERRCODE_DETAIL = {"manifest unknown": "manifest unknown", "authentication required": "unauthorized",
+                   "requested access to the resource is denied": "denied", "repository name not known to registry":
+                   "name unknown"}
+
+
+def _compat_cause(message: str) -> str:
+    """``errorhandling.Cause(err).Error()`` of a failed pull's CLI text."""
+    for detail, code in _ERRCODE_DETAIL.items():
+        if message.endswith(": " + detail):
+            return "%s: %s" % (code, detail)
+    return cause_of(message)
+
+
+def _compat_pull(reference: str, policy: str, query, auth: RegistryAuth) -> Response:
+    """``utils.CompatPull`` (podman 4.8+ ``compatMode``): Docker's progress
+    messages, rebuilt from the CLI's "Copying blob/config" lines (a blob
+    the store had before is "Already exists"), then "Download complete"
+    with the image's short ID. An error before any progress sets the
+    status (a registry errcode's, else 500) and is ``{"message": cause}``."""
+    def event(status, digest):
+        return json_line({"status": status, "progressDetail": {}, "id": digest.split(":", 1)[-1][:12]})
+
+    def events(progress, had):
+        for line in progress:
+            kind, _, digest = line.partition(" sha256:")
+            digest = digest.split()[0] if digest else ""
+            if kind == "Copying blob" and digest and "sha256:" + digest in had:
+                yield event("Already exists", digest)
+            elif kind in ("Copying blob", "Copying config") and digest:
+                yield event("Pulling fs layer", digest)
+                yield event("Download complete", digest)
+
+    def final(progress, sent):
+        if progress.exit_code == 0:
+            ids = [ln for ln in progress.stdout.decode("utf-8", "replace").split() if _ID_LINE.match(ln)]
+            if ids:
+                return json_line({"status": "Download complete", "progressDetail": {}, "id": ids[0][:12]})
+            message = "internal error: no images pulled"
+        else:
+            message = progress.error
+        if not sent:
+            return json_line({"message": _compat_cause(message)})
+        return json_line({"progressDetail": {}, "errorDetail": {"message": message}, "error": message})
+
+    try:
+        if policy in ("missing", "never"):
+            image_id, error = registry().local_image(reference)
+            if image_id or policy == "never":
+                line = json_line({"status": "Download complete", "progressDetail": {}, "id": image_id[:12]}) \
+                    if image_id else json_line({"message": cause_of(error)})
+                resp = Response((x for x in [line]), status=200 if image_id else 500,
+                                content_type="text/plain; charset=utf-8")
+                if not image_id:
+                    resp.headers.remove("Content-Type")
+                auth.close()
+                return resp
+        had = registry().local_blobs()
+        progress = registry().pull(reference, tls_verify=_tls(query), all_tags=query["allTags"], os=query["OS"],
+                                   arch=query["Arch"], variant=query["Variant"], auth=auth.options(),
+                                   **_retry(query))
+    except BaseException:
+        auth.close()
+        raise
+    lines = events(progress, had)
+    try:
+        first = next(lines, None)
+    except BaseException:
+        progress.close()
+        auth.close()
+        raise
+
+    def body():
+        try:
+            if first is not None:
+                yield first
+                yield from lines
+            yield final(progress, first is not None)
+        finally:
+            progress.close()
+            auth.close()
+
+    if first is None:  # the status depends on the outcome: wait for it
+        chunks = list(body())
+        status = 200 if progress.exit_code == 0 else \
+            _ERRCODE_STATUS.get(_compat_cause(progress.error or "").split(":", 1)[0], 500)
+        resp = Response((c for c in chunks), status=status)
+        resp.headers.remove("Content-Type")
+        return resp
+    resp = Response(body(), status=200)
     resp.headers.remove("Content-Type")
     return resp
 
@@ -103,6 +225,9 @@ def _pull_report(progress: Progress) -> dict:
 @routes.route("POST", "/libpod/images/pull", query=PULL)
 def pull(query):
     reference = query["reference"]
+    compat = query.get("compatMode", False)
+    if compat and query["quiet"]:
+        raise APIError(500, "'quiet' and 'compatMode' cannot be used simultaneously")
     if not reference:
         raise APIError(500, "reference parameter cannot be empty")
     bad = transport_error(reference)
@@ -113,6 +238,12 @@ def pull(query):
         policy = PULL_POLICIES.get(query["policy"])
         if policy is None:
             raise APIError(400, "unsupported pull policy %s" % gojson.go_quote(query["policy"]))
+        delay = _retry(query)["retry_delay"]
+        if "retrydelay" in query and "retrydelay" in query.present and not _DURATION.match(delay):
+            message = "time: invalid duration %s" % gojson.go_quote(delay)
+            raise APIError(400, message)
+        if compat:
+            return _compat_pull(reference, policy, query, auth)
         if policy in ("missing", "never"):
             report = _local_pull(reference, policy)
             if report is not None:
@@ -120,7 +251,8 @@ def pull(query):
                 return json_response(200, report) if query["quiet"] else _final_only(report)
         progress = registry().pull(reference, tls_verify=_tls(query),
                                    all_tags=query["allTags"], os=query["OS"], arch=query["Arch"],
-                                   variant=query["Variant"], auth=auth.options(), quiet=query["quiet"])
+                                   variant=query["Variant"], auth=auth.options(), quiet=query["quiet"],
+                                   **_retry(query))
     except BaseException:
         auth.close()
         raise
@@ -145,16 +277,35 @@ def push(name, query):
     if bad:
         raise APIError(400, bad)
     auth = _auth(destination)
+    digest_dir = scratch.mkdtemp("digest") if not query["quiet"] and features().push_manifest_digest else None
+    digest_file = os.path.join(digest_dir, "digest") if digest_dir else ""
+    level = query.get("compressionLevel") if "compressionLevel" in query.present else None
     try:
         progress = registry().push(name, destination, tls_verify=_tls(query), format=query["format"],
                                    compression_format=query["compressionFormat"],
                                    remove_signatures=query["removeSignatures"], auth=auth.options(),
-                                   quiet=query["quiet"])
+                                   quiet=query["quiet"], compression_level=level, digest_file=digest_file,
+                                   **_retry(query))
     except BaseException:
         auth.close()
+        if digest_dir:
+            shutil.rmtree(digest_dir, ignore_errors=True)
         raise
     if not query["quiet"]:
-        return _stream(progress, auth, lambda p: {"error": p.error} if p.exit_code != 0 else None)
+        def last(p):
+            """``ImagePushStream`` at the end: the error, or (4.6+) the digest."""
+            try:
+                if p.exit_code != 0:
+                    return {"error": p.error}
+                if digest_file:
+                    with open(digest_file, encoding="utf-8") as f:
+                        return {"manifestdigest": f.read().strip()}
+                return None
+            finally:
+                if digest_dir:
+                    shutil.rmtree(digest_dir, ignore_errors=True)
+        return _stream(progress, auth, last, cleanup=(lambda: shutil.rmtree(digest_dir, ignore_errors=True))
+                       if digest_dir else None)
     try:
         for _ in progress:
             pass
@@ -180,7 +331,7 @@ def _search_filters(raw: str) -> list[str]:
 @routes.route("GET", "/libpod/images/search", query=SEARCH)
 def search(query):
     term = query["Term"]
-    with _auth(term, single=False) as auth:
+    with _auth(term, single=features().search_single_credential) as auth:
         try:
             reports = registry().search(term, limit=query["Limit"], filters=_search_filters(query["Filters"]),
                                         list_tags=query["ListTags"], tls_verify=_tls(query, name="TLSVerify"),

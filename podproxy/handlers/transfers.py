@@ -16,6 +16,8 @@ never a short "200".
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import socket
 from urllib.parse import urlsplit
 
@@ -27,8 +29,11 @@ from ..engine.uploads import SocketBody
 from ..observability import access as observe
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, List, Query, Str
-from ..web.responses import engine, json_response, services
+from ..web.responses import engine, features, json_response, services
 from ..web.routing import RouteTable
+from ..engine import scratch
+from ..gocompat import gojson
+from ..web.versioned import ByVersion
 
 log = logging.getLogger("podproxy.transfers")
 
@@ -45,8 +50,9 @@ EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive"), Bool("ociAcc
                     List("references"))
 IMPORT = Query(List("changes"), Str("message"), Str("reference"), Str("URL"), Str("OS"), Str("Architecture"),
                Str("Variant"))
-COMMIT = Query(Str("author"), List("changes"), Str("comment"), Str("container"), Str("format", "oci"),
-               Bool("pause"), Bool("squash"), Str("repo"), Str("tag"))
+COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"), Str("format", "oci"),
+                         Bool("pause"), Bool("squash"), Str("repo"), Str("tag")),
+                   commit_stream=(Bool("stream"),))
 SCP = Query(Str("destination"), Bool("quiet"))
 
 # containers/image's reference.Parse errors: podman's lookup fails with
@@ -183,10 +189,12 @@ def _streamed(chunks, content_type: str, close, length: int | None = None) -> Re
 
 def image_not_found(name: str, err: PodmanError):
     """podman's ``utils.ImageNotFound``: 404 for an unknown image; for
-    any other lookup error it writes a 500 body and then a 404 body, with
-    status 500."""
+    any other lookup error a 500 body (before podman 5.2 followed by a 404
+    body: ``versions.single_not_found_body``)."""
     if isinstance(err, NotFound):
         raise err.with_status(404)
+    if features().single_not_found_body:
+        raise err.with_status(500)
     raise ImageNotFoundOnOtherError(err)
 
 
@@ -233,6 +241,12 @@ def export_images(query):
         raise APIError(400, "no references")
     if len(refs) > 1 and fmt != "docker-archive":
         raise APIError(500, "multi-image archives must use format of docker-archive")
+    if fmt in DIR_FORMATS and features().dir_export_tar:
+        try:
+            chunks = transfers().save_dir(refs[0], fmt, query["compress"], watch=client_socket())
+        except PodmanError as e:
+            raise e.with_status(400)
+        return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
     fmt = {"oci-dir": "oci-archive", "docker-dir": "docker-archive"}.get(fmt, fmt)
     if fmt not in ARCHIVE_FORMATS:
         raise APIError(500, 'unsupported format "%s"' % fmt)
@@ -326,16 +340,113 @@ def commit(query):
         raise APIError(500, 'unrecognized image format "%s"' % fmt)
     repo = query["repo"]
     image = "%s:%s" % (repo, query["tag"] or "latest") if repo else ""
-    options = Commit(container=query["container"], image=image, author=query["author"],
-                     message=query["comment"], changes=tuple(query["changes"] or ()), format=fmt,
-                     pause=query["pause"], squash=query["squash"])
+    config = _commit_config() if features().commit_config_body else None
+    workdir = None
     try:
-        image_id = transfers().commit(options)
-    except PodmanError as e:
-        if any(m in e.message for m in _LOOKUP_FAILURES):
-            raise e.with_status(404)
-        raise e.wrap("CommitFailure", 500)
-    return json_response(200, {"Id": image_id})
+        if config:
+            workdir = scratch.mkdtemp("commit")
+            with open(os.path.join(workdir, "config.json"), "wb") as f:
+                f.write(config)
+        options = Commit(container=query["container"], image=image, author=query["author"],
+                         message=query["comment"], changes=tuple(query["changes"] or ()), format=fmt,
+                         pause=query["pause"], squash=query["squash"],
+                         config=os.path.join(workdir, "config.json") if workdir else "")
+        if query.get("stream"):
+            resp = _commit_stream(options, workdir)
+            workdir = None  # the answer removes it when it ends
+            return resp
+        try:
+            image_id = transfers().commit(options)
+        except PodmanError as e:
+            raise _commit_error(e)
+        return json_response(200, {"Id": image_id})
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+_CONFIG_LIMIT = 1 << 20
+
+
+def _commit_config() -> bytes | None:
+    """podman 5.0's commit body (``DecodeOverrideConfig``: one JSON value,
+    a ``manifest.Schema2Config``; an empty body is none). Bad JSON is a 400
+    with Go's decoder text, before the container is looked up."""
+    body = request.stream.read(_CONFIG_LIMIT + 1)
+    if len(body) > _CONFIG_LIMIT:
+        raise APIError(413, "request body too large")
+    text = body.decode("utf-8", "replace")
+    if not text.strip():
+        return None
+    try:
+        gojson._Scanner(text).run()
+    except gojson._Syntax as e:  # Go's decoder wording; json.Decoder reads one value only
+        err = str(e)
+        if "after top-level value" not in err:
+            raise APIError(400, "unexpected EOF" if err == "unexpected end of JSON input" else err) from None
+    import json
+
+    value, _ = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))
+    if value is not None and not isinstance(value, dict):
+        kind = {bool: "bool", str: "string", list: "array"}.get(type(value), "number")
+        raise APIError(400, "json: cannot unmarshal %s into Go value of type manifest.Schema2Config" % kind)
+    return body
+
+
+def _commit_error(e: PodmanError) -> APIError:
+    if any(m in e.message for m in _LOOKUP_FAILURES):
+        return e.with_status(404)
+    return e.with_status(500) if features().commit_failure_prefix_gone else e.wrap("CommitFailure", 500)
+
+
+def _commit_stream(options: Commit, workdir: str | None = None) -> Response:
+    """podman 4.8+ ``stream=true``: ``BuildResponse`` lines, ``{"stream":
+    line}`` per progress line, then ``{"stream": ID}`` (no newline) or
+    ``{"errorDetail": ...}``. Until the first line, an error (the container
+    lookup) is still an error answer; no Content-Type (set after the status)."""
+    def cleanup():
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    try:
+        progress = transfers().commit_progress(options)
+    except BaseException:
+        cleanup()
+        raise
+    lines = iter(progress)
+    try:
+        first = next(lines, None)
+    except BaseException:
+        progress.close()
+        cleanup()
+        raise
+    if first is None:
+        progress.close()
+        if progress.exit_code != 0:
+            cleanup()
+            raise _commit_error(progress.failure())
+
+    def line(obj) -> bytes:
+        return (gojson.dumps(obj) + "\n").encode("utf-8")
+
+    def body():
+        try:
+            if first is not None:
+                yield line({"stream": first + "\n"})
+                for text in lines:
+                    yield line({"stream": text + "\n"})
+            if progress.exit_code == 0:
+                out = progress.stdout.decode("utf-8", "replace").split()
+                yield line({"stream": out[-1] if out else ""})
+            else:
+                yield line({"errorDetail": {"message": progress.error}})
+        finally:
+            progress.close()
+            cleanup()
+
+    resp = Response(body(), status=200)
+    resp.headers.remove("Content-Type")
+    return resp
 
 
 # -- scp -----------------------------------------------------------------------
@@ -353,6 +464,7 @@ def scp(name, query):
                             "--allow-scp)", "scp disabled")
     try:
         image = transfers().scp(name, query["destination"], query["quiet"])
-    except PodmanError as e:
-        raise e.with_status(500)
+    except PodmanError as e:  # podman's service runs the transfer as a child podman: an *exec.ExitError
+        log.info("scp %s to %s failed: %s", name, query["destination"], e.message)
+        raise APIError(500, "exit status %d" % e.exit_code) from None
     return json_response(200, {"Id": image})

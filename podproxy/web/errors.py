@@ -28,6 +28,7 @@ _SENTINELS = (
     "no such image",
     "invalid argument",
     "tag not known",
+    "image is not a manifest list",
     # containers/image's reference grammar errors (docker/distribution)
     "repository name must be lowercase",
     "invalid reference format",
@@ -41,6 +42,18 @@ _SENTINELS = (
 
 # a failed helper process (e.g. storage's tar applier): Go's *exec.ExitError
 _EXIT_STATUS = re.compile(r": (exit status \d+)\Z")
+
+
+# containers/storage's layer error (``adding layer with blob "D"/"ID"/"D": err``)
+# of a failed unpack that no longer ends in the applier's exit status
+# (storage 1.5x: ``unpacking failed (error: exit status 1; output: ...)``):
+# the chain ends at err
+_LAYER_ERROR = re.compile(r'adding layer with blob "[^"]*"/"[^"]*"/"[^"]*": (.*)\Z', re.S)
+
+
+# a registry's "authentication required" whose errcode text the CLI's
+# message lost (podman 5's blob-reuse wording): the errcode's own text
+_AUTH_REQUIRED = re.compile(r": authentication required\Z")
 
 
 # Go's url.Error (``Get "URL": err``) unwraps to err; a net.OpError from
@@ -68,6 +81,11 @@ def cause_of(message: str) -> str:
     m = _REGISTRY_ERROR.search(message)
     if m:
         return m.group(1)
+    m = _LAYER_ERROR.search(message)
+    if m:
+        return m.group(1)
+    if _AUTH_REQUIRED.search(message):
+        return "unauthorized: authentication required"
     m = _URL_ERROR.search(message)
     if m:
         inner = m.group(1)

@@ -38,6 +38,11 @@ def services():
     return current_app.extensions["podproxy"]
 
 
+def features():
+    """The running podman's versioned behaviours (``engine.versions``)."""
+    return services().system.features()
+
+
 def engine():
     return services().images
 

@@ -53,6 +53,8 @@ def diff_store():
     s.base_id = s.make_image("localhost/podproxy/base:1")
     s.used_id = s.make_image(USED)
     s.container_id = s.create_container(USED, "podproxy-used")
+    # labels a and b: list filters with several label values select it (podman 5)
+    s.labelled_id = s.make_image("localhost/podproxy/labelled:1", changes=["LABEL a=1", "LABEL b=2"])
     yield s
     s.destroy()
 

@@ -55,9 +55,22 @@ def test_inspect_key_order_and_escaping(pair):
     "/images/a:b:c",
     "/images/" + USED,
     "/images/nope?force=maybe",
+    "/images/nope?ignore=true",  # podman 5.4+ (#24678): 200, no errors; before: 404
+    "/images/nope?ignore=maybe",  # 5.4+: 400; before: ignored
 ])
 def test_remove_errors(pair, target):
     pair.same("DELETE", V + target, ids=[pair.store.container_id])
+
+
+@pytest.mark.parametrize("target", [
+    "/images/localhost/podproxy/base:1?lookupManifest=true",
+    "/images/remove?images=localhost/podproxy/base:1&lookupManifest=true",
+])
+def test_remove_lookup_manifest_of_an_image(pair, target):
+    """Issue 13 point 5: lookupManifest on an image that is not a manifest
+    list is refused (500 / ExitCode 125) and removes nothing."""
+    pair.same("DELETE", V + target)
+    assert pair.store.podman("image", "exists", "localhost/podproxy/base:1", check=False).returncode == 0
 
 
 @pytest.mark.parametrize("target", [
@@ -76,6 +89,7 @@ def test_untag_errors(pair, target):
     "filters=%7Bbad", "filters=notjson", "filters=", "all=maybe", "all=maybe&filters=%7Bbad",
     "filters=%7B%22all%22%3A%5B%22x%22%5D%7D", "filters=%7B%22all%22%3A%5B%22true%22%5D%7D",
     "filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D", "filters=%5B1%5D", "filters=%7B%22label%22%3A%22x%22%7D",
+    "all=maybe&buildcache=maybe",  # podman 5.3+ (#23846): both keys are bad; before: only all
 ])
 def test_prune_errors(pair, query):
     pair.same("POST", "%s/images/prune?%s" % (V, query))

@@ -26,7 +26,10 @@ def filters(obj) -> str:
     "?" + filters({"containers": ["true"]}),
     "?" + filters({"containers": ["false"]}),
     "?" + filters({"readonly": ["false"]}),
-    "?" + filters({"label": ["a", "b"]}),
+    "?" + filters({"label": ["a", "b"]}),  # podman 5.0+: each value a filter (labels AND); 4.x: "a=b"
+    "?" + filters({"label": ["a=1", "b=2"]}),
+    "?" + filters({"label": ["a", "c"]}),
+    "?" + filters({"reference": ["localhost/podproxy/base", "localhost/podproxy/used"]}),  # 5.0+: OR
     "?" + filters({"id": ["nope"]}),
     "?" + filters({"since": [BASE]}),
     "?" + filters({"before": [USED]}),
@@ -70,6 +73,17 @@ def test_history_by_id(pair):
 @pytest.mark.parametrize("name", ["localhost%2Fpodproxy%2Fbase:1", "podproxy-used", "nope", "UPPER"])
 def test_changes(pair, name, query):
     pair.same("GET", "%s/images/%s/changes%s" % (V, name, query), ids=[pair.store.container_id])
+
+
+@pytest.mark.parametrize("parent", ["labelled", "base", "nope", "container", "UPPER"])
+@pytest.mark.parametrize("query", ["", "&diffType=image", "&diffType=container"])
+def test_changes_against_a_parent(pair, parent, query):
+    """Issue 13 point 5: ``parent`` is ``podman diff NAME PARENT``."""
+    store = pair.store
+    parents = {"labelled": store.labelled_id, "base": store.base_id, "container": "podproxy-used",
+               "nope": "nope", "UPPER": "UPPER"}
+    pair.same("GET", "%s/images/%s/changes?parent=%s%s" % (V, store.used_id, parents[parent], query),
+              ids=[store.container_id, store.base_id, store.labelled_id])
 
 
 def test_changes_raw_slash_is_405(pair):

@@ -165,3 +165,36 @@ def test_commit(pair):
 ])
 def test_scp_local(pair, target):
     pair.same("POST", V + target)
+
+
+def test_scp_remote_bad_destination(pair):
+    """Issue 13 point 5, podman's own test/apiv2/12-imagesMore.at: with
+    scp allowed, a transfer to a connection that does not exist fails
+    with cause "exit status 125"."""
+    from helpers import start_podproxy
+
+    server = start_podproxy(pair.store, "--allow-scp")
+    try:
+        target = V + "/images/scp/%s?destination=QA::" % BASE
+        ref, proxy = pair.ref.http.request("POST", target), server.http.request("POST", target)
+        assert (proxy.status, proxy.json()) == (ref.status, ref.json())
+        assert (ref.status, ref.json()["cause"]) == (500, "exit status 125")
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("body", [b'{"Env":["A=1"],"Labels":{"k":"v"},"Cmd":["/bin/busybox","true"]}',
+                                  b"", b"null", b"{nope}", b'{"Env":', b"[1]", b"{} trailing"])
+def test_commit_config_body(pair, body):
+    """podman 5.0 (#20657) merges a JSON config sent as the body (bad JSON:
+    400, before the container lookup); 4.3.1 ignores the body."""
+    query = "container=podproxy-used&repo=localhost/podproxy/config-body&tag=t"
+    ref, proxy = pair.both("POST", V + "/commit?" + query, body=body)
+    ids = [[r.json().get("Id", "-")] for r in (ref, proxy)]
+    assert normalize(proxy, ids[1]) == normalize(ref, ids[0])
+    configs = [json.loads(pair.store.out("image", "inspect", "--format", "{{json .Config}}", r.json()["Id"]))
+               for r in (ref, proxy) if r.status == 200]
+    assert all(c == configs[0] for c in configs)
+    errs = [pair.ref.http.request("POST", V + "/commit?container=nope", body=body).json().get("cause")]
+    errs.append(pair.proxy.http.request("POST", V + "/commit?container=nope", body=body).json().get("cause"))
+    assert errs[0] == errs[1]

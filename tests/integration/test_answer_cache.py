@@ -171,3 +171,24 @@ def test_cache_off_runs_podman_every_time(fresh_store):
 ])
 def test_cache_stands_aside_when_the_store_is_not_ours_to_watch(info):
     assert Storage.from_info(info) is None
+
+
+def test_fingerprint_covers_the_database_podman_uses(fresh_store):
+    """podman 4 keeps libpod's state in libpod/bolt_state.db, podman 5 in
+    db.sql (SQLite): a write to whichever this podman uses (and nothing
+    else) changes the fingerprint."""
+    import json
+    import os
+
+    fresh_store.make_image(REPO + ":1")
+    fresh_store.create_container(REPO + ":1", "cache-db")
+    info = json.loads(fresh_store.out("info", "--format", "json"))
+    root = info["store"]["graphRoot"]
+    databases = [p for p in (os.path.join(root, "db.sql"), os.path.join(root, "libpod", "bolt_state.db"))
+                 if os.path.exists(p)]
+    assert len(databases) == 1
+    storage = Storage.from_info(info)
+    before = storage.fingerprint()
+    st = os.stat(databases[0])
+    os.utime(databases[0], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert storage.fingerprint() != before

@@ -14,7 +14,9 @@ import pytest
 podman = pytest.importorskip("podman")  # noqa: E402  (a test extra: pip install -e '.[test]')
 from podman.errors import APIError, ImageNotFound  # noqa: E402
 
-from helpers import Store, start_podproxy, start_reference  # noqa: E402
+from helpers import PODMAN, Store, start_podproxy, start_reference  # noqa: E402
+
+from podproxy.engine.versions import Features  # noqa: E402
 
 BASE = "localhost/podpy/base:1"
 USED = "localhost/podpy/used:1"
@@ -41,6 +43,13 @@ def backends():
         b.client.close()
         b.server.stop()
         b.store.destroy()
+
+
+def podman_version() -> str:
+    import subprocess
+
+    return subprocess.run([PODMAN, "version", "--format", "{{.Client.Version}}"], capture_output=True, text=True,
+                          timeout=60, check=True).stdout.strip()
 
 
 def each(backends, op):
@@ -138,11 +147,17 @@ def test_push_remove_pull(backends, registry):
         gone = not b.client.images.exists(image_id)
         pulled = b.client.images.pull(target, tag="1", tls_verify=False)
         lines = list(b.client.images.pull(target, tag="1", tls_verify=False, stream=True, decode=True))
-        # a failed pull still answers 200, ending with {"error": ...}: podman-py returns an empty Image
         missing = repr(outcome(lambda: b.client.images.pull(target, tag="nope", tls_verify=False)))
-        return (isinstance(pushed, str), gone, pulled.id == image_id, lines[-1].get("id") == image_id,
+        return (isinstance(pushed, str), gone, pulled.id == image_id, lines[-1].get("id") == image_id[:short],
                 any("Copying" in line.get("stream", "") for line in lines), missing)
-    assert each(backends, op) == (True, True, True, True, True, "<Image: ''>")
+    # podman-py sends compatMode=true: podman 4.8+ answers Docker's progress
+    # (short IDs, no "stream" lines) and a missing tag as a 404; 4.3.1
+    # ignores it: the libpod stream, and a failed pull answers 200 ending
+    # with {"error": ...} (podman-py returns an empty Image)
+    compat = Features(podman_version()).pull_compat_mode
+    short = 12 if compat else 64
+    assert each(backends, op) == (True, True, True, True, not compat,
+                                  "('ImageNotFound', 404)" if compat else "<Image: ''>")
 
 
 def test_container_commit(backends):

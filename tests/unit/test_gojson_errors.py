@@ -49,3 +49,18 @@ def test_deep_nesting_is_gos_type_error_not_a_recursion_error():
     # what the type reads is kept whole
     kept = ({"a": {"b": True, "c": False}, "d": {}}, None)
     assert gojson.unmarshal('{"a":{"b":true,"c":false},"d":{}}', maps) == kept
+
+
+def test_cause_of_podman5_chains():
+    """podman 5.4.2's own causes for its CLI's texts (p5-report G7)."""
+    layer = ('unable to import tarball: writing blob: adding layer with blob "sha256:79"/""/"sha256:79": '
+             "unpacking failed (error: exit status 1; output: unexpected EOF)\nexhausting input failed "
+             "(error: unexpected EOF)")
+    assert cause_of(layer) == ("unpacking failed (error: exit status 1; output: unexpected EOF)\n"
+                               "exhausting input failed (error: unexpected EOF)")
+    push = ('pushing image "127.0.0.1:5000/auth/base:1": trying to reuse blob sha256:ab at destination: '
+            "checking whether a blob sha256:ab exists in 127.0.0.1:5000/auth/base: authentication required")
+    assert cause_of(push) == "unauthorized: authentication required"
+    # 4.3.1's wording keeps its exit status
+    assert cause_of('writing blob: adding layer with blob "sha256:79": processing tar file(unexpected EOF): '
+                    "exit status 1") == "exit status 1"
