@@ -50,12 +50,13 @@ def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
     from . import openapi
-    from .api import build, images, registry, system, transfers
+    from .api import build, compat, images, registry, system, transfers
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
     # registry.routes holds push, podman's first images route
-    return [system.ping_routes, registry.routes, images.routes, transfers.routes, build.routes,
+    # compat.routes: podman registers its compat images routes first
+    return [system.ping_routes, compat.routes, registry.routes, images.routes, transfers.routes, build.routes,
             transfers.scp_routes, system.info_routes, system.version_routes, openapi.routes]
 
 

@@ -1,0 +1,26 @@
+"""podman's Docker-compatible routes, as one table in podman's
+registration order (register_images.go registers every compat images
+route, each as ``/v{version}/...`` and bare, before the libpod ones; the
+first match wins). The handlers live in the ``compat_*`` modules.
+"""
+from __future__ import annotations
+
+from ..routing import RouteTable
+from . import compat_images as images
+from . import compat_system
+
+routes = RouteTable("compat")
+
+
+def _both(methods, path, view, **kw):
+    routes.route(methods, path, unversioned=True, **kw)(view)
+
+
+_both("GET", "/images/json", images.list_images, query=images.LIST)
+_both("DELETE", "/images/{name:.*}", images.remove, query=images.REMOVE)
+_both("GET", "/images/{name:.*}/history", images.history)
+_both("GET", "/images/{name:.*}/json", images.inspect)
+_both("POST", "/images/{name:.*}/tag", images.tag)
+
+# register_info.go: /info (and /v{version}/info); no other route overlaps it
+_both("GET", "/info", compat_system.info)

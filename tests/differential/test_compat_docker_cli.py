@@ -1,0 +1,164 @@
+"""The Docker CLI (Debian's docker.io 20.10, client only, ``DOCKER_HOST``)
+against podman's own service and against podproxy on the same store:
+same exit code, same output, same effect on the store.
+
+``/usr/bin/docker`` explicitly: another docker client may be first on PATH.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+from helpers import start_podproxy, start_reference
+
+from .conftest import USED
+
+DOCKER = "/usr/bin/docker"
+BASE = "localhost/podproxy/base:1"
+
+pytestmark = pytest.mark.skipif(not os.path.exists(DOCKER),
+                                reason="apt-get install -y --no-install-recommends docker.io")
+
+
+class DockerPair:
+    """The same ``docker`` command against both servers."""
+
+    def __init__(self, ref, proxy, store):
+        self.ref, self.proxy, self.store = ref, proxy, store
+        self.config = tempfile.mkdtemp(prefix="podproxy-docker-config-")
+
+    def run(self, server, *args, input=None, env=None, cwd=None):
+        environ = {"PATH": os.environ.get("PATH", ""), "HOME": self.config, "DOCKER_CONFIG": self.config,
+                   "DOCKER_HOST": server.url, **(env or {})}
+        proc = subprocess.run([DOCKER, *args], input=input, capture_output=True, env=environ, timeout=300, cwd=cwd)
+        return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+    def same(self, *args, mask=(), **kw):
+        """Both runs; asserts exit code, stdout and stderr equal (with
+        ``mask`` regexes replaced). Returns the reference's result."""
+        ref = self.run(self.ref, *args, **kw)
+        proxy = self.run(self.proxy, *args, **kw)
+        assert _masked(proxy, mask) == _masked(ref, mask), args
+        return ref
+
+    def close(self):
+        shutil.rmtree(self.config, ignore_errors=True)
+
+
+def _masked(result, mask):
+    code, out, err = result
+    for pattern in mask:
+        out, err = re.sub(pattern, "<M>", out), re.sub(pattern, "<M>", err)
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def docker(diff_store):
+    ref = start_reference(diff_store, tcp=True)
+    proxy = start_podproxy(diff_store)
+    pair = DockerPair(ref, proxy, diff_store)
+    yield pair
+    pair.close()
+    proxy.stop()
+    ref.stop()
+
+
+def names(store) -> list:
+    return sorted(store.out("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").splitlines())
+
+
+# "docker images" prints relative times ("2 minutes ago"): the same on both
+# sides unless a minute turns between the two runs
+_AGO = r"(About )?(an?|\d+) (second|minute|hour)s? ago|Less than a second ago"
+
+
+def test_version(docker):
+    code, out, _ = docker.same("version", "--format", "{{.Server.APIVersion}} {{.Server.MinAPIVersion}} "
+                               "{{.Server.Version}} {{.Client.APIVersion}}")
+    assert code == 0 and out.startswith("1.41 1.24 ")
+
+
+def test_version_full(docker):
+    docker.same("version")
+
+
+def test_info(docker):
+    code, _, _ = docker.same("info", "--format", "{{.Images}} {{.Driver}} {{.ServerVersion}} {{.OSType}} "
+                               "{{.CgroupDriver}} {{.DockerRootDir}} {{.SecurityOptions}} {{.Runtimes}}")
+    assert code == 0
+
+
+@pytest.mark.parametrize("args", [
+    ["images"], ["images", "-a"], ["images", "--no-trunc"], ["images", "-q"], ["images", "--digests"],
+    ["image", "ls", "--filter", "reference=localhost/podproxy/*"], ["image", "ls", "--filter", "dangling=true"],
+    ["image", "ls", "--filter", "before=" + USED], ["image", "ls", "--filter", "label=x"],
+    ["image", "ls", "--filter", "bogus=1"], ["images", "localhost/podproxy/base"],
+    ["images", "--format", "{{.ID}} {{.Repository}} {{.Tag}} {{.Size}}"],
+])
+def test_images(docker, args):
+    docker.same(*args, mask=[_AGO])
+
+
+@pytest.mark.parametrize("name", [BASE, "podproxy/base:1", "nope", "UPPER"])
+def test_image_inspect(docker, name):
+    docker.same("image", "inspect", name, mask=[re.escape(docker.store.path)])
+
+
+@pytest.mark.parametrize("name", [BASE, "nope"])
+def test_history(docker, name):
+    docker.same("history", name, mask=[_AGO])
+    docker.same("history", "--no-trunc", "--format", "{{.ID}} {{.CreatedBy}} {{.Size}}", name)
+
+
+@pytest.mark.parametrize("args,made", [
+    (["tag", BASE, "cli-tag"], "docker.io/library/cli-tag:latest"),
+    (["tag", BASE, "localhost/cli/tag:2"], "localhost/cli/tag:2"),
+    (["tag", "nope", "x"], None),
+    (["tag", BASE, "UPPER"], None),
+])
+def test_tag(docker, args, made):
+    results, effects = [], []
+    for server in (docker.ref, docker.proxy):
+        results.append(docker.run(server, *args))
+        effects.append(names(docker.store))
+        if made:
+            docker.store.podman("untag", BASE, made)
+    assert results[1] == results[0]
+    assert effects[1] == effects[0]
+    if made:
+        assert any(n.startswith(made + " ") for n in effects[0])
+
+
+@pytest.mark.parametrize("args", [
+    ["rmi", "rmi-me"], ["rmi", "rmi-me", "rmi-too"], ["rmi", "-f", "rmi-me"], ["rmi", "--no-prune", "rmi-me"],
+    ["rmi", USED], ["rmi", "nope"], ["rmi", "-f", "nope"], ["image", "rm", "rmi-me", "nope"],
+])
+def test_rmi(docker, args):
+    """Untag, remove, in use (an error), unknown names: same output and effect."""
+    store = docker.store
+    results, effects = [], []
+    for server in (docker.ref, docker.proxy):
+        store.podman("tag", BASE, "docker.io/library/rmi-me:latest", "docker.io/library/rmi-too:latest")
+        results.append(docker.run(server, *args))
+        effects.append(names(store))
+        store.podman("rmi", "docker.io/library/rmi-me:latest", "docker.io/library/rmi-too:latest", check=False)
+    assert results[1] == results[0]
+    assert effects[1] == effects[0]
+
+
+def test_info_full(docker):
+    """The whole ``docker info`` text (warnings included), its random ID
+    aside. podman walks Go maps for the storage driver's status and the
+    runtimes (random order in podman itself): lines and words are sorted."""
+    def canonical(result):
+        code, out, err = _masked(result, [r"ID: [0-9a-f-]{36}"])
+        lines = [" ".join(sorted(ln.split(" "))) if ln.startswith(" Runtimes:") else ln for ln in out.splitlines()]
+        return code, sorted(lines), err
+
+    ref, proxy = docker.run(docker.ref, "info"), docker.run(docker.proxy, "info")
+    assert ref[0] == 0
+    assert canonical(proxy) == canonical(ref)

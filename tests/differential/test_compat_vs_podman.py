@@ -1,0 +1,185 @@
+"""podproxy against podman's own service for the Docker-compatible image
+routes (``/images/...``, with and without ``/v{version}``): same status,
+content type, body (IDs aside) and the headers Docker clients read."""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+
+from .conftest import USED
+
+BASE = "localhost/podproxy/base:1"
+PREFIXES = ["", "/v1.41", "/v1.24"]
+NAMES = [BASE, "podproxy/base:1", "base:1", USED, "nope", "UPPER", "Abc/def", "-a", "a:b:c", "sha256:nope",
+         "localhost%2Fpodproxy%2Fbase:1"]
+
+
+def filters(obj) -> str:
+    return "filters=" + quote(json.dumps(obj, separators=(",", ":")))
+
+
+def names(store) -> list:
+    """Every image name in the store, sorted (the storage effect of a tag or remove)."""
+    return sorted(store.out("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").splitlines())
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize("query", [
+    "", "?all=1", "?digests=1", "?filter=localhost/podproxy/base", "?filter=nope",
+    "?" + filters({"reference": {"localhost/podproxy/*:1": True}}),
+    "?" + filters({"dangling": {"true": True}}),
+    "?" + filters({"label": ["a"]}),
+    "?filters=notjson", "?all=maybe",
+])
+def test_list(pair, prefix, query):
+    ref, proxy = pair.same("GET", prefix + "/images/json" + query)
+    assert proxy.headers.get("api-version") == ref.headers.get("api-version") == "1.41"
+
+
+def test_list_bytes(pair):
+    ref, proxy = pair.both("GET", "/images/json")
+    assert proxy.body == ref.body
+    assert all(i["Id"].startswith("sha256:") for i in ref.json())
+
+
+@pytest.mark.parametrize("prefix", PREFIXES[:2])
+@pytest.mark.parametrize("name", NAMES)
+def test_inspect(pair, prefix, name):
+    pair.same("GET", "%s/images/%s/json" % (prefix, name))
+
+
+def test_inspect_bytes_by_id(pair):
+    """Docker's ImageInspect byte for byte, by full and short ID."""
+    for name in (pair.store.base_id, pair.store.base_id[:12], "sha256:" + pair.store.base_id):
+        ref, proxy = pair.both("GET", "/images/%s/json" % name)
+        assert ref.status == 200
+        assert proxy.body == ref.body, name
+
+
+def test_inspect_config_fields(fresh_pair):
+    """Ports, env, labels, volumes, workdir, entrypoint, stop signal, user."""
+    stores, pair = fresh_pair
+    changes = ["ENV A=b", "EXPOSE 80", "EXPOSE 53/udp", "LABEL x=y", "VOLUME /data", "WORKDIR /w", "USER 1:2",
+               'ENTRYPOINT ["/bin/busybox"]', 'CMD ["true"]', "STOPSIGNAL SIGINT"]
+    for s in stores:
+        s.make_image("localhost/cfg:1", marker="m", changes=changes)
+    ref, proxy = pair.both("GET", "/images/localhost/cfg:1/json")
+    assert ref.status == 200
+    body = json.loads(ref.body)
+    assert body["Config"]["ExposedPorts"] == {"53/udp": {}, "80/tcp": {}}
+    got, want = json.loads(proxy.body), json.loads(ref.body)
+    assert list(got) == list(want)  # Go's field order, omitempty alike
+    for key in ("Id", "RepoDigests", "Created", "GraphDriver", "RootFS", "Size", "VirtualSize"):
+        got.pop(key), want.pop(key)
+    got["ContainerConfig"]["Hostname"] = want["ContainerConfig"]["Hostname"] = "<ID>"
+    assert got == want
+    assert list(got["Config"]) == list(want["Config"])
+
+
+@pytest.mark.parametrize("prefix", PREFIXES[:2])
+@pytest.mark.parametrize("name", NAMES)
+def test_history(pair, prefix, name):
+    pair.same("GET", "%s/images/%s/history" % (prefix, name))
+
+
+@pytest.mark.parametrize("target", [
+    "/images/nope/tag?repo=x", "/images/nope/tag", "/images/UPPER/tag?repo=x", "/images/%s/tag" % BASE,
+    "/images/%s/tag?tag=only" % BASE, "/images/%s/tag?repo=UPPER" % BASE, "/images/%s/tag?repo=a:b&tag=c" % BASE,
+    "/images/%s/tag?repo=x&tag=-v" % BASE, "/images/-a/tag?repo=x",
+])
+def test_tag_errors(pair, target):
+    before = names(pair.store)
+    pair.same("POST", target)
+    pair.same("POST", "/v1.41" + target)
+    assert names(pair.store) == before
+
+
+def _each(pair, setup, method, target, cleanup=None):
+    """``setup``, the request, the store's names, ``cleanup``: once per
+    server on the shared store; the replies and the effects."""
+    replies, effects = [], []
+    for server in (pair.ref, pair.proxy):
+        setup()
+        replies.append(server.http.request(method, target))
+        effects.append(names(pair.store))
+        if cleanup:
+            cleanup()
+    return replies, effects
+
+
+@pytest.mark.parametrize("target,made", [
+    ("/images/%s/tag?repo=tagged" % BASE, "docker.io/library/tagged:latest"),
+    ("/v1.41/images/base:1/tag?repo=localhost/tagged&tag=2", "localhost/tagged:2"),
+    ("/images/podproxy/base:1/tag?repo=quay.io/x/y&tag=z", "quay.io/x/y:z"),
+])
+def test_tag(pair, target, made):
+    """Same answer (201 "\\n"), same new name (short names go to Docker Hub)."""
+    (ref, proxy), (ref_names, proxy_names) = _each(
+        pair, lambda: None, "POST", target, lambda: pair.store.podman("untag", BASE, made))
+    assert (proxy.status, proxy.body, proxy.headers["content-type"]) == (ref.status, ref.body,
+                                                                       ref.headers["content-type"])
+    assert ref.status == 201
+    assert proxy_names == ref_names
+    assert any(n.startswith(made + " ") for n in ref_names)
+
+
+@pytest.mark.parametrize("target", [
+    "/images/extra", "/images/extra?noprune=1", "/images/extra:latest?force=true", "/v1.41/images/extra",
+    "/images/docker.io/library/extra", "/images/nope", "/images/UPPER", "/images/" + USED,
+    "/images/%s?force=1" % "localhost/podproxy/other:1", "/images/localhost/podproxy/other:1",
+    "/images/nope?noprune=bad",
+])
+def test_remove(pair, target):
+    """rmi by short and full name, untag vs delete, in use (409), bad names."""
+    store = pair.store
+
+    def setup():
+        store.podman("tag", BASE, "docker.io/library/extra:latest")
+        store.podman("tag", BASE, "localhost/podproxy/other:1")
+        store.make_image("localhost/podproxy/other:1", marker="other")
+
+    def cleanup():
+        store.podman("rmi", "-f", "docker.io/library/extra:latest", check=False)
+        store.podman("rmi", "-f", "localhost/podproxy/other:1", check=False)
+
+    (ref, proxy), (ref_names, proxy_names) = _each(pair, setup, "DELETE", target, cleanup)
+    other = store.image_ids()
+    from .conftest import normalize
+
+    ids = sorted(other) + [store.container_id]
+    assert normalize(proxy, ids)[:2] == normalize(ref, ids)[:2]
+    if ref.status == 200:  # a new "other" image per round: its ID differs
+        strip = lambda r: [{k: ("<ID>" if k == "Deleted" else v) for k, v in d.items()} for d in r.json()]  # noqa
+        assert strip(proxy) == strip(ref)
+    else:
+        assert proxy.body == ref.body
+    assert [n.split()[0] for n in proxy_names] == [n.split()[0] for n in ref_names]
+
+
+# What only podman's own process knows (its fd and goroutine counts, a
+# random ID, the time) is not compared; DriverStatus is a Go map walk
+# (random order in podman itself).
+_INFO_OWN = ("ID", "NFd", "NGoroutines", "SystemTime", "Uptime", "DriverStatus")
+
+
+@pytest.mark.parametrize("target", ["/info", "/v1.41/info", "/v1.24/info"])
+def test_info(pair, target):
+    ref, proxy = pair.both("GET", target)
+    assert (proxy.status, proxy.headers["content-type"]) == (ref.status, ref.headers["content-type"]) == (
+        200, "application/json")
+    got, want = proxy.json(), ref.json()
+    assert list(got) == list(want)
+    assert sorted(map(tuple, got["DriverStatus"])) == sorted(map(tuple, want["DriverStatus"]))
+    for key in _INFO_OWN:
+        got.pop(key), want.pop(key)
+    assert got == want
+    assert proxy.headers["api-version"] == "1.41"
+
+
+@pytest.mark.parametrize("target", ["/version", "/v1.41/version", "/v1.24/version"])
+def test_version(pair, target):
+    ref, proxy = pair.same("GET", target)
+    assert (ref.json()["ApiVersion"], ref.json()["MinAPIVersion"]) == ("1.41", "1.24")
+    assert proxy.headers["api-version"] == ref.headers["api-version"] == "1.41"
