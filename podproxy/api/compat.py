@@ -8,6 +8,8 @@ from __future__ import annotations
 from ..routing import RouteTable
 from . import compat_images as images
 from . import compat_system
+from . import compat_transfers as transfers
+from .registry import SEARCH
 
 routes = RouteTable("compat")
 
@@ -17,7 +19,12 @@ def _both(methods, path, view, **kw):
 
 
 _both("GET", "/images/json", images.list_images, query=images.LIST)
+_both("POST", "/images/load", transfers.load, query=transfers.LOAD)
+_both("POST", "/images/prune", images.prune, query=images.PRUNE)
+_both("GET", "/images/search", images.search, query=SEARCH)
 _both("DELETE", "/images/{name:.*}", images.remove, query=images.REMOVE)
+_both("GET", "/images/{name:.*}/get", transfers.export_image)
+_both("GET", "/images/get", transfers.export_images, query=transfers.EXPORT_MANY)
 _both("GET", "/images/{name:.*}/history", images.history)
 _both("GET", "/images/{name:.*}/json", images.inspect)
 _both("POST", "/images/{name:.*}/tag", images.tag)

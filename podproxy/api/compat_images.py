@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..engine.compat import CompatEngine, Resolved, Unresolvable, image_inspect
 from ..engine.runner import PodmanError
 from ..errors import APIError
-from ..query import Bool, Filters, Query, Str, common_filters
+from ..query import Bool, Filters, Query, Str, Values, common_filters, prepare_filters
 from .images import _join_errors, image_not_found
 from .responses import engine, form_get, json_response, text_response
 
@@ -106,3 +106,49 @@ def tag(name):
     except PodmanError as e:
         raise e.with_status(500)
     return text_response(201, "")
+
+
+# compat.PruneImages: util.PrepareFilters, errors 500 with this prefix
+PRUNE = Query(filters=Filters(prepare_filters, status=500, prefix="failed to parse parameters for %s", first=True))
+
+
+def prune(query):
+    """compat.PruneImages: dangling images only (podman adds
+    ``dangling=true``, so Docker's ``dangling=false`` from ``image prune
+    -a`` is podman's 500 "filter more than once"); Docker's prune report."""
+    filters = ["%s=%s" % (k, v) for k, values in query["filters"].items() for v in values]
+    try:
+        reports = engine().prune(filters=filters)
+    except PodmanError as e:
+        raise e.with_status(500)
+    return json_response(200, {"ImagesDeleted": [{"Deleted": r["Id"]} for r in reports],
+                               "SpaceReclaimed": sum(r["Size"] for r in reports)})
+
+
+def search(query):
+    """compat.SearchImages (the libpod handler) with two compat
+    differences: Docker's filter form ``{"stars":{"3":true}}`` is read
+    (podman 4.3.1 panics on it: 500 "index out of range"), and no result
+    is podman's 404 "image not known"."""
+    from . import registry as registry_api
+
+    values = Values(query)
+    values.present = query.present
+    values["Filters"] = _docker_search_filters(query["Filters"])
+    resp = registry_api.search(values)
+    if resp.get_data() == b"[]\n":
+        raise APIError(404, "image not known")
+    return resp
+
+
+def _docker_search_filters(raw: str) -> str:
+    """``{"k":{"v":true}}`` -> ``{"k":["v"]}``; anything else unchanged."""
+    import json
+
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        return raw
+    if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
+        return raw
+    return json.dumps({k: [v for v, on in m.items() if on is True] for k, m in parsed.items() if any(m.values())})

@@ -183,3 +183,118 @@ def test_version(pair, target):
     ref, proxy = pair.same("GET", target)
     assert (ref.json()["ApiVersion"], ref.json()["MinAPIVersion"]) == ("1.41", "1.24")
     assert proxy.headers["api-version"] == ref.headers["api-version"] == "1.41"
+
+
+# -- export, load, prune, search -----------------------------------------------
+
+def archive_view(reply):
+    from helpers import tar_json, tar_members
+
+    from .conftest import normalize
+
+    ctype = reply.headers.get("content-type")
+    if reply.status != 200 or ctype == "application/json":
+        return normalize(reply)
+    members = tar_members(reply.body)
+    return reply.status, ctype, {"members": members, "manifest": tar_json(reply.body, "manifest.json")}
+
+
+@pytest.mark.parametrize("prefix", PREFIXES[:2])
+@pytest.mark.parametrize("target", [
+    "/images/%s/get" % BASE, "/images/base:1/get", "/images/localhost%2Fpodproxy%2Fbase:1/get", "/images/nope/get",
+    "/images/UPPER/get", "/images/Abc/def/get",
+    "/images/get", "/images/get?names=", "/images/get?names=%s" % BASE, "/images/get?names=base:1&names=" + USED,
+    "/images/get?names=nope", "/images/get?names=%s&names=nope" % BASE, "/images/get?names=UPPER",
+])
+def test_export(pair, prefix, target):
+    ref, proxy = pair.both("GET", prefix + target)
+    assert archive_view(proxy) == archive_view(ref), target
+
+
+def test_export_by_id(pair):
+    ref, proxy = pair.both("GET", "/images/%s/get" % pair.store.base_id[:12])
+    assert ref.status == 200
+    assert archive_view(proxy) == archive_view(ref)
+
+
+def _load_error(reply):
+    body = reply.json()
+    return reply.status, reply.headers.get("content-type"), body["message"].split(":\n")[0]
+
+
+@pytest.mark.parametrize("body,query", [(b"garbage", ""), (b"", ""), (b"", "?quiet=bad"), (b"x", "?quiet=1")])
+def test_load_errors(pair, body, query):
+    ref, proxy = pair.both("POST", "/images/load" + query, body=body)
+    assert _load_error(proxy) == _load_error(ref)
+    assert ref.status in (400, 500)
+
+
+def test_load(pair, tmp_path):
+    """One and two images: podman's one line ``Loaded image: a,b``; podproxy
+    leaves no temp file behind (podman's service leaves api_load.tar*)."""
+    for target in ("/images/get?names=%s&names=%s" % (BASE, USED), "/images/%s/get" % BASE):
+        archive = pair.ref.http.request("GET", target).body
+        for prefix in PREFIXES[:2]:
+            pair.same("POST", prefix + "/images/load", body=archive, headers={"Content-Type": "application/x-tar"})
+            ref, proxy = pair.both("POST", "/images/load", body=[archive[:70000], archive[70000:]])  # chunked
+            assert (proxy.status, proxy.json()) == (ref.status, ref.json())
+    assert ref.json() == {"stream": "Loaded image: " + BASE}
+
+
+@pytest.mark.parametrize("query", [
+    "", "?" + filters({"dangling": {"true": True}}), "?" + filters({"dangling": {"false": True}}),
+    "?" + filters({"until": {"1h": True}}), "?" + filters({"label": ["a=b"]}), "?filters=bad",
+    "?" + filters({"bogus": ["x"]}),
+])
+def test_prune_errors_and_nothing_to_prune(pair, query):
+    pair.same("POST", "/images/prune" + query)
+    pair.same("POST", "/v1.41/images/prune" + query)
+
+
+def test_prune(fresh_pair):
+    """Dangling images removed, Docker's report (IDs and sizes), the same effect."""
+    stores, pair = fresh_pair
+    ids = []
+    for s in stores:
+        s.make_image("localhost/keep:1", marker="keep")
+        s.make_image("localhost/gone:1", marker="gone1")
+        ids.append(s.make_image("localhost/gone:1", marker="gone2"))  # the first becomes dangling
+    dangling = [sorted(s.image_ids())for s in stores]
+    ref, proxy = pair.both("POST", "/images/prune")
+    assert ref.status == proxy.status == 200
+    got, want = proxy.json(), ref.json()
+    assert want["SpaceReclaimed"] > 0 and len(want["ImagesDeleted"]) == 1
+    assert (len(got["ImagesDeleted"]), got["SpaceReclaimed"]) == (len(want["ImagesDeleted"]), want["SpaceReclaimed"])
+    assert len(stores[0].image_ids()) == len(stores[1].image_ids()) == len(dangling[0]) - 1
+    assert got["ImagesDeleted"][0]["Deleted"] in dangling[1] and got["ImagesDeleted"][0]["Deleted"] != ids[1]
+
+
+@pytest.mark.parametrize("query", [
+    "?term=127.0.0.1:1/x", "", "?term=x&limit=bad", "?term=127.0.0.1:1/x&tlsVerify=false",
+])
+def test_search_errors(pair, query):
+    for prefix in PREFIXES[:2]:
+        pair.same("GET", prefix + "/images/search" + query)
+
+
+def test_search(pair, registry):
+    """Results, "no result" (404 in the compat API), list and Docker filter forms."""
+    pair.store.podman("push", "--tls-verify=false", BASE, "%s/compat/searchme:1" % registry.address)
+    found, _ = pair.same("GET", "/images/search?term=%s/compat/searchme&tlsVerify=false" % registry.address)
+    assert found.status == 200 and found.json()[0]["Name"].endswith("compat/searchme")
+    none, _ = pair.same("GET", "/images/search?term=%s/nothing-here&tlsVerify=false" % registry.address)
+    assert none.status == 404
+    pair.same("GET", "/v1.41/images/search?term=%s/compat/searchme&tlsVerify=false&" % registry.address
+              + filters({"stars": ["0"]}))
+
+
+def test_search_docker_filter_form(pair, registry):
+    """podman 4.3.1 panics on Docker's filter form (500 "index out of range",
+    the Docker CLI's ``search --filter``); podproxy applies the filter."""
+    pair.store.podman("push", "--tls-verify=false", BASE, "%s/compat/filtered:1" % registry.address)
+    target = "/images/search?term=%s/compat/filtered&tlsVerify=false&" % registry.address
+    ref, proxy = pair.both("GET", target + filters({"stars": {"0": True}}))
+    assert ref.status == 500 and "index out of range" in ref.json()["message"]
+    assert proxy.status == 200 and proxy.json()[0]["Name"].endswith("compat/filtered")
+    same_as_list_form = pair.proxy.http.request("GET", target + filters({"stars": ["0"]}))
+    assert proxy.json() == same_as_list_form.json()
