@@ -95,8 +95,9 @@ def dispatch(**_ignored):
         resp.headers.remove("Content-Type")
         resp.headers["Location"] = cleaned + ("?" + raw_query if raw_query else "")
         return resp
+    pairs = parse_query(raw_query)
     try:
-        route, params = services().router.match(path, request.method)
+        route, params = services().router.match(path, request.method, frozenset(k for k, _ in pairs))
     except NotFound:
         return _plain(404, "Not Found")
     except MethodNotAllowed:
@@ -104,7 +105,7 @@ def dispatch(**_ignored):
     guard.check_route(route)
     g.api_route = route
     route_matched(request.environ, route.template)
-    g.query_pairs = parse_query(raw_query)
+    g.query_pairs = pairs
     g.request_uri = uri
     if route.query is not None:
         params["query"] = route.query.decode(g.query_pairs, uri, form_get)

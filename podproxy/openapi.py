@@ -160,7 +160,7 @@ def _parameters(route) -> list:
         if p.default not in (None, "", 0, False):
             schema["default"] = p.default
         params.append({"name": p.name, "in": "query", "schema": schema})
-        if (route.key, p.name) in REQUIRED:
+        if (route.key, p.name) in REQUIRED or p.name in route.queries:  # mux .Queries: the route needs it
             params[-1].update(required=True)
             schema["minLength"] = 1
     if query is not None and query.filters is not None:
@@ -239,7 +239,10 @@ def document(app=None) -> dict:
     for method, key, path, view, params, tag in operations(app):
         item = paths.setdefault(path, {})
         op_id = method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")  # unique: method + path
-        assert op_id not in used_ids, op_id
+        if op_id in used_ids:  # one path, several routes told apart by query keys (compat /images/create)
+            known = {p["name"] for p in item[method.lower()]["parameters"]}
+            item[method.lower()]["parameters"] += [p for p in params if p["name"] not in known]
+            continue
         used_ids.add(op_id)
         item[method.lower()] = {
             "operationId": op_id,

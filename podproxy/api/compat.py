@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..routing import RouteTable
 from . import compat_images as images
+from . import compat_registry as registry
 from . import compat_system
 from . import compat_transfers as transfers
 from .registry import SEARCH
@@ -18,11 +19,15 @@ def _both(methods, path, view, **kw):
     routes.route(methods, path, unversioned=True, **kw)(view)
 
 
+# mux .Queries("fromImage", "{fromImage}"): the route needs the key; neither key is a 405
+_both("POST", "/images/create", registry.pull, query=registry.PULL, queries=("fromImage",))
+_both("POST", "/images/create", registry.import_, query=registry.IMPORT, queries=("fromSrc",))
 _both("GET", "/images/json", images.list_images, query=images.LIST)
 _both("POST", "/images/load", transfers.load, query=transfers.LOAD)
 _both("POST", "/images/prune", images.prune, query=images.PRUNE)
 _both("GET", "/images/search", images.search, query=SEARCH)
 _both("DELETE", "/images/{name:.*}", images.remove, query=images.REMOVE)
+_both("POST", "/images/{name:.*}/push", registry.push, query=registry.PUSH)
 _both("GET", "/images/{name:.*}/get", transfers.export_image)
 _both("GET", "/images/get", transfers.export_images, query=transfers.EXPORT_MANY)
 _both("GET", "/images/{name:.*}/history", images.history)

@@ -179,3 +179,51 @@ def image_inspect(data: dict) -> dict:
         "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
     })
     return body
+
+
+class StoreIndex:
+    """Read-only looks at containers/storage's own index files (as
+    ``ImageEngine.storage_order`` does), for what no podman command
+    prints: which layer blobs the store holds (pull's "Already exists") and
+    the size of an image's stored manifest (push's final ``size:``)."""
+
+    def __init__(self, images: ImageEngine):
+        self.images = images
+
+    def _load(self, kind: str):
+        import json
+
+        self.images.storage_order()  # finds <graphroot>/<driver>-images/images.json
+        path = self.images._images_json or ""
+        if kind == "layers":
+            path = path[: -len("-images/images.json")] + "-layers/layers.json" if path.endswith(
+                "-images/images.json") else ""
+        try:
+            with open(path, "rb") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return []
+
+    def layer_digests(self) -> set:
+        """Every compressed and uncompressed digest of the store's layers."""
+        found = set()
+        for layer in self._load("layers") or []:
+            if isinstance(layer, dict):
+                found.update(d for d in (layer.get("compressed-diff-digest"), layer.get("diff-digest")) if d)
+        return found
+
+    def compressed_digests(self) -> set:
+        """The digests of the blobs the store's layers were made from."""
+        return {layer.get("compressed-diff-digest") for layer in self._load("layers") or []
+                if isinstance(layer, dict) and layer.get("compressed-diff-digest")}
+
+    def manifest_size(self, image_id: str) -> int:
+        """The size of the manifest stored with the image (libimage's
+        ``Image.Manifest``), 0 if unknown."""
+        for image in self._load("images") or []:
+            if isinstance(image, dict) and image.get("id") == image_id:
+                sizes = image.get("big-data-sizes") or {}
+                # containers/image's storage source: the "manifest" item
+                # when no digest was asked for
+                return sizes.get("manifest", sizes.get("manifest-" + image.get("digest", ""), 0))
+        return 0

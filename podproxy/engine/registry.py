@@ -54,8 +54,14 @@ class RegistryEngine:
 
     def push(self, source: str, destination: str, *, tls_verify: bool | None = None, format: str = "",
              compression_format: str = "", remove_signatures: bool = False, auth: Sequence[str] = (),
-             quiet: bool = False) -> Progress:
+             quiet: bool = False, compress: bool = False, digestfile: str = "") -> Progress:
+        """``podman push``; ``digestfile``: where podman writes the pushed
+        manifest's digest (a path of ours, the compat push reports it)."""
         args = ["push", *_tls(tls_verify), *auth]
+        if compress:
+            args.append("--compress")
+        if digestfile:
+            args.append("--digestfile=" + digestfile)
         if format:
             args.append("--format=" + format)
         if compression_format:

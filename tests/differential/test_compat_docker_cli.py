@@ -204,3 +204,89 @@ def test_search(docker, registry):
     docker.same("search", "%s/cli/found" % registry.address)
     docker.same("search", "%s/cli/nothing" % registry.address)
     docker.same("search", "127.0.0.1:1/x")
+
+
+@pytest.fixture(scope="module")
+def docker_reg(diff_store, tmp_path_factory):
+    """A registry that registries.conf marks insecure, and both servers on
+    the shared store reading that registries.conf."""
+    from helpers import start_registry
+
+    base = tmp_path_factory.mktemp("compat-cli-registry")
+    registry = start_registry(str(base / "registry"))
+    conf = base / "registries.conf"
+    conf.write_text('[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.address)
+    saved = os.environ.get("CONTAINERS_REGISTRIES_CONF")
+    os.environ["CONTAINERS_REGISTRIES_CONF"] = str(conf)
+    try:
+        ref = start_reference(diff_store, tcp=True)
+        proxy = start_podproxy(diff_store)
+    finally:
+        if saved is None:
+            os.environ.pop("CONTAINERS_REGISTRIES_CONF")
+        else:
+            os.environ["CONTAINERS_REGISTRIES_CONF"] = saved
+    pair = DockerPair(ref, proxy, diff_store)
+    pair.registry = registry
+    diff_store.podman("push", "--tls-verify=false", BASE, "%s/cli/base:1" % registry.address)
+    yield pair
+    pair.close()
+    proxy.stop()
+    ref.stop()
+    registry.stop()
+
+
+def _each(pair, args, before=None, after=None, **kw):
+    results, effects = [], []
+    for server in (pair.ref, pair.proxy):
+        if before:
+            before()
+        results.append(pair.run(server, *args, **kw))
+        effects.append(names(pair.store))
+        if after:
+            after()
+    return results, effects
+
+
+def test_pull(docker_reg):
+    image = "%s/cli/base:1" % docker_reg.registry.address
+    untag = lambda: docker_reg.store.podman("untag", BASE, image, check=False)  # noqa: E731
+    results, effects = _each(docker_reg, ["pull", image], before=untag)
+    assert results[1] == results[0]
+    assert results[0][0] == 0 and results[0][1].rstrip().endswith(image)
+    assert effects[1] == effects[0] and any(n.startswith(image + " ") for n in effects[0])
+    results, _ = _each(docker_reg, ["pull", "%s/cli/nope:1" % docker_reg.registry.address])
+    assert results[1] == results[0] and results[0][0] != 0
+
+
+def test_push(docker_reg):
+    image = "%s/cli/pushed:1" % docker_reg.registry.address
+    results, _ = _each(docker_reg, ["push", image], before=lambda: docker_reg.store.podman("tag", BASE, image),
+                       after=lambda: docker_reg.store.podman("untag", BASE, image))
+    assert results[1] == results[0]
+    assert results[0][0] == 0 and "digest: sha256:" in results[0][1]
+    results, _ = _each(docker_reg, ["push", "%s/cli/absent:1" % docker_reg.registry.address])
+    assert results[1] == results[0] and results[0][0] != 0
+
+
+def test_import(docker, tmp_path):
+    """``docker import`` from a file and from stdin; podman 4.3.1 names the
+    image REPO:latest whatever the tag (the CLI sends it inside ``repo``)."""
+    tar = docker.store.rootfs_tar({"marker": b"cli-import"})
+    try:
+        for args in (["import", tar, "localhost/cli/imported:3"], ["import", "-", "cli-imported"],
+                     ["import", "-m", "hello", "-c", "CMD [\"/bin/sh\"]", tar]):
+            stdin = open(tar, "rb").read() if "-" in args else None
+            results, effects = [], []
+            for server in (docker.ref, docker.proxy):
+                before = docker.store.image_ids()
+                results.append(_masked(docker.run(server, *args, input=stdin), [r"sha256:[0-9a-f]{64}"]))
+                new = docker.store.image_ids() - before
+                effects.append(sorted(n.split()[0] for n in names(docker.store) if n.split()[1] in
+                                      {i[:12] for i in new}))
+                docker.store.podman("rmi", "-f", *new, check=False)
+            assert results[1] == results[0]
+            assert results[0][0] == 0
+            assert effects[1] == effects[0]
+    finally:
+        os.unlink(tar)

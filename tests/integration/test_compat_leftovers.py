@@ -8,7 +8,6 @@ import shutil
 import tempfile
 
 import pytest
-
 from helpers import start_podproxy, start_registry
 
 pytestmark = pytest.mark.podman
