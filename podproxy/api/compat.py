@@ -6,9 +6,9 @@ first match wins). The handlers live in the ``compat_*`` modules.
 from __future__ import annotations
 
 from ..routing import RouteTable
+from . import compat_build, compat_system
 from . import compat_images as images
 from . import compat_registry as registry
-from . import compat_system
 from . import compat_transfers as transfers
 from .registry import SEARCH
 
@@ -33,6 +33,8 @@ _both("GET", "/images/get", transfers.export_images, query=transfers.EXPORT_MANY
 _both("GET", "/images/{name:.*}/history", images.history)
 _both("GET", "/images/{name:.*}/json", images.inspect)
 _both("POST", "/images/{name:.*}/tag", images.tag)
+_both("POST", "/commit", transfers.commit, query=transfers.COMMIT)
+_both("POST", "/build", compat_build.build)
 
 # register_info.go: /info (and /v{version}/info); no other route overlaps it
 _both("GET", "/info", compat_system.info)

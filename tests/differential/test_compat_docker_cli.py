@@ -290,3 +290,43 @@ def test_import(docker, tmp_path):
             assert effects[1] == effects[0]
     finally:
         os.unlink(tar)
+
+
+def test_commit(docker):
+    """``docker commit`` of a created container: same output (the new ID
+    masked), same names; an unknown container fails alike."""
+    for args in (["commit", "podproxy-used"], ["commit", "nope", "x"],
+                 ["commit", "-m", "hi", "-c", "ENV A=b", "podproxy-used", "cli/committed:1"]):
+        results, effects = [], []
+        for server in (docker.ref, docker.proxy):
+            before = docker.store.image_ids()
+            results.append(_masked(docker.run(server, *args), [r"[0-9a-f]{64}"]))
+            new = docker.store.image_ids() - before
+            effects.append(sorted(n.split()[0] for n in names(docker.store) if n.split()[1] in {i[:12] for i in new}))
+            if new:
+                docker.store.podman("rmi", "-f", *new)
+        assert results[1] == results[0], args
+        assert effects[1] == effects[0], args
+
+
+def test_build_classic(docker, tmp_path):
+    """``DOCKER_BUILDKIT=0 docker build``: same output (IDs masked: the second
+    build of the same steps uses the first one's cache), same names."""
+    (tmp_path / "Dockerfile").write_text("FROM %s\nLABEL cli=build\nENV B=1\n" % BASE)
+    env = {"DOCKER_BUILDKIT": "0"}
+    for args, code_want, names_want in (
+            (["build", "-t", "cli/built:1", "-t", "localhost/cli/built:2", str(tmp_path)], 0,
+             ["docker.io/cli/built:1", "localhost/cli/built:2"]),
+            (["build", "-q", str(tmp_path)], 0, []), (["build", "-f", "nope", str(tmp_path)], 1, [])):
+        results, effects = [], []
+        for server in (docker.ref, docker.proxy):
+            code, out, err = docker.run(server, *args, env=env)
+            out = "\n".join(ln for ln in out.splitlines() if "Using cache" not in ln)
+            results.append(_masked((code, out, err), [r"\b[0-9a-f]{12,64}\b", r"/\S*build\S*"]))
+            built = sorted(n.split()[0] for n in names(docker.store) if "cli/built" in n)
+            effects.append(built)
+            for name in built:
+                docker.store.podman("untag", name, name)
+        assert results[1] == results[0], args
+        assert effects[1] == effects[0], args
+        assert (results[0][0], effects[0]) == (code_want, names_want)
