@@ -49,3 +49,17 @@ def test_push_leaves_nothing(server, store, tmp_path):
     finally:
         registry.stop()
         store.podman("untag", BASE, target + ":1", check=False)
+
+
+def test_metrics_and_logs_name_compat_routes(server):
+    """Each compat route is its own metrics label and log route, versioned
+    or not (the template, never the image name)."""
+    from helpers import metric
+
+    assert server.http.request("GET", "/images/json").status == 200
+    assert server.http.request("GET", "/v1.41/images/%s/json" % BASE.replace("/", "%2F")).status == 200
+    text = server.http.request("GET", "/metrics").text
+    assert metric(text, "podproxy_http_requests_total", method="GET", route="/images/json", status="200") >= 1
+    assert metric(text, "podproxy_http_requests_total", method="GET", route="/v{version}/images/{name}/json",
+                  status="200") >= 1
+    assert "base:1" not in text
