@@ -120,7 +120,8 @@ def pull(query):
             after = index.compressed_digests() if progress.exit_code == 0 else set()
             # reused: in the store before, or no layer came from that blob
             # (containers/image matched it to a layer it had by its cache)
-            yield from _blob_messages(lines, lambda d: d in known or (progress.exit_code == 0 and d not in after))
+            # (no index to read, e.g. a remote podman: every blob counts as pulled)
+            yield from _blob_messages(lines, lambda d: d in known or bool(after and d not in after))
             if progress.exit_code != 0:
                 yield _message(error=progress.error)
                 return
