@@ -52,13 +52,14 @@ class Services:
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
-    from .handlers import build, images, registry, system, transfers
+    from .handlers import build, compat, images, registry, system, transfers
     from .web import openapi
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
     # registry.routes holds push, podman's first images route
-    return [system.ping_routes, registry.routes, images.routes, transfers.routes, build.routes,
+    # compat.routes: podman registers its compat images routes first
+    return [system.ping_routes, compat.routes, registry.routes, images.routes, transfers.routes, build.routes,
             transfers.scp_routes, system.info_routes, system.version_routes, openapi.routes]
 
 
@@ -97,8 +98,9 @@ def dispatch(**_ignored):
         resp.headers.remove("Content-Type")
         resp.headers["Location"] = cleaned + ("?" + raw_query if raw_query else "")
         return resp
+    pairs = parse_query(raw_query)
     try:
-        route, params = services().router.match(path, request.method)
+        route, params = services().router.match(path, request.method, frozenset(k for k, _ in pairs))
     except NotFound:
         return _plain(404, "Not Found")
     except MethodNotAllowed:
@@ -107,7 +109,7 @@ def dispatch(**_ignored):
     g.api_route = route
     route_matched(request.environ, route.template)
     check_declared_size(services().settings.max_body_size)  # every body counts, not only uploads
-    g.query_pairs = parse_query(raw_query)
+    g.query_pairs = pairs
     g.request_uri = uri
     if route.query is not None:
         params["query"] = route.query.decode(g.query_pairs, uri, form_get)

@@ -76,11 +76,13 @@ class RegistryEngine:
 
     def push(self, source: str, destination: str, *, tls_verify: bool | None = None, format: str = "",
              compression_format: str = "", remove_signatures: bool = False, auth: Sequence[str] = (),
-             quiet: bool = False, compression_level: int | None = None, retry: int | None = None,
-             retry_delay: str = "", digest_file: str = "") -> Progress:
+             quiet: bool = False, compress: bool = False, compression_level: int | None = None,
+             retry: int | None = None, retry_delay: str = "", digest_file: str = "") -> Progress:
         """``podman push``; ``digest_file``: where podman writes the pushed
-        manifest's digest."""
+        manifest's digest (a path of ours)."""
         args = ["push", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
+        if compress:
+            args.append("--compress")
         if compression_level is not None:
             args.append("--compression-level=%d" % compression_level)
         if digest_file:

@@ -77,6 +77,7 @@ READ = {
     ("GET", "/libpod/images/{name}/history"), ("GET", "/libpod/images/{name}/changes"),
     ("GET", "/libpod/containers/{name}/changes"),
     ("GET", "/images/json"), ("GET", "/images/{name}/json"), ("GET", "/images/{name}/history"),
+    ("GET", "/info"),  # compat info: what docker info reads
     # podproxy's own
     ("GET", "/openapi.json"), ("GET", "/access"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     *(("HEAD", p) for p in ("/healthz", "/readyz")),

@@ -105,6 +105,24 @@ RESPONSES = {
     ("GET", "/libpod/images/search"): ok(200, "search results", JSON, ANY_ARRAY),
     ("POST", "/libpod/build"): ok(200, "build progress (a JSON stream)", JSON, ANY_OBJECT),
     ("POST", "/libpod/images/scp/{name}"): ok(200, "the scp report", JSON, ANY_OBJECT),
+    # podman's Docker-compatible routes (served with and without /v{version})
+    ("GET", "/info"): ok(200, "Docker's Info, from podman info", JSON, ANY_OBJECT),
+    ("GET", "/images/json"): ok(200, "Docker image summaries (Id with sha256:)", JSON, ANY_ARRAY),
+    ("GET", "/images/{name}/json"): ok(200, "Docker's ImageInspect", JSON, ANY_OBJECT),
+    ("GET", "/images/{name}/history"): ok(200, "the image's history", JSON, ANY_ARRAY),
+    ("POST", "/images/{name}/tag"): ok(201, "tagged", TEXT, {"type": "string"}),
+    ("DELETE", "/images/{name}"): ok(200, "[{Deleted: id}..., {Untagged: name}...]", JSON, ANY_ARRAY),
+    ("GET", "/images/{name}/get"): ok(200, "the image as a docker-archive", TAR,
+                                      {"type": "string", "format": "binary"}),
+    ("GET", "/images/get"): ok(200, "the images as a docker-archive", TAR, {"type": "string", "format": "binary"}),
+    ("POST", "/images/load"): ok(200, "a Docker JSON message: {stream: Loaded image: ...}", JSON, ANY_OBJECT),
+    ("POST", "/images/prune"): ok(200, "Docker's ImagesPruneReport", JSON, ANY_OBJECT),
+    ("GET", "/images/search"): ok(200, "Docker search results", JSON, ANY_ARRAY),
+    ("POST", "/images/create"): ok(200, "Docker's JSON progress stream (pull, or import with fromSrc)", JSON,
+                                   ANY_OBJECT),
+    ("POST", "/images/{name}/push"): ok(200, "Docker's JSON progress stream", JSON, ANY_OBJECT),
+    ("POST", "/commit"): ok(201, "the new image's Id", JSON, ANY_OBJECT),
+    ("POST", "/build"): ok(200, "Docker's JSON build stream", JSON, ANY_OBJECT),
 }
 
 # parameters whose values podman checks against a list (a Query spec only
@@ -149,7 +167,7 @@ def _parameters(route) -> list:
         if p.default not in (None, "", 0, False):
             schema["default"] = p.default
         params.append({"name": p.name, "in": "query", "schema": schema})
-        if (route.key, p.name) in REQUIRED:
+        if (route.key, p.name) in REQUIRED or p.name in route.queries:  # mux .Queries: the route needs it
             params[-1].update(required=True)
             schema["minLength"] = 1
     if query is not None and query.filters is not None:
@@ -224,7 +242,10 @@ def document(app) -> dict:
     for method, key, path, view, params, tag in operations(app):
         item = paths.setdefault(path, {})
         op_id = method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")  # unique: method + path
-        assert op_id not in used_ids, op_id
+        if op_id in used_ids:  # one path, several routes told apart by query keys (compat /images/create)
+            known = {p["name"] for p in item[method.lower()]["parameters"]}
+            item[method.lower()]["parameters"] += [p for p in params if p["name"] not in known]
+            continue
         used_ids.add(op_id)
         item[method.lower()] = {
             "operationId": op_id,

@@ -48,6 +48,7 @@ class Route:
     query: Query | None
     regex: re.Pattern
     path: str = ""  # the template without /v{version}, as declared
+    queries: tuple = ()  # query keys the route requires (mux's .Queries("key", "{key}"))
 
     @property
     def key(self) -> str:
@@ -78,7 +79,7 @@ class RouteTable:
         self.routes: list[Route] = []
 
     def route(self, methods, path: str, *, query: Query | None = None, versioned: bool = True,
-              unversioned: bool = False):
+              unversioned: bool = False, queries: tuple = ()):
         if isinstance(methods, str):
             methods = (methods,)
 
@@ -89,7 +90,8 @@ class RouteTable:
             if versioned:
                 templates.append("/v{version:%s}%s" % (VERSION, path))
             for template in templates:
-                self.routes.append(Route(tuple(methods), template, view, query, compile_template(template), path))
+                self.routes.append(Route(tuple(methods), template, view, query, compile_template(template), path,
+                                         tuple(queries)))
             return view
 
         return register
@@ -118,15 +120,18 @@ class Router:
         self.tables.append(table)
         self.routes.extend(table.routes)
 
-    def match(self, escaped_path: str, method: str):
-        """(route, params) for the first route matching path and method;
-        params are unescaped once, as podman's ``utils.GetName`` does."""
+    def match(self, escaped_path: str, method: str, query_keys=frozenset()):
+        """(route, params) for the first route matching path, method and
+        required query keys (``query_keys``: the keys sent); params are
+        unescaped once, as podman's ``utils.GetName`` does. A route whose
+        path matches but not its method or its query keys makes a 405, as
+        mux answers both."""
         path_matched = False
         for route in self.routes:
             params = route.match(escaped_path)
             if params is None:
                 continue
-            if method not in route.methods:
+            if method not in route.methods or not all(k in query_keys for k in route.queries):
                 path_matched = True
                 continue
             return route, {k: unquote(v, errors="surrogateescape") for k, v in params.items() if k != "version"}
