@@ -27,7 +27,7 @@ def behind_nginx(ui_store):
     proxy = start_podproxy(ui_store, "--bind", "unix:" + sock)
     nginx = None
     try:
-        nginx = Nginx(workdir, sock)
+        nginx = Nginx(workdir, sock, plain=True)
         yield SimpleNamespace(base="http://127.0.0.1:%d" % nginx.plain_port, nginx=nginx)
     finally:
         if nginx:
