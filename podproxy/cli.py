@@ -15,7 +15,7 @@ from .security.auth import exposure_problem
 from .settings import OPTIONS, Settings
 
 DESCRIPTION = """\
-podproxy serves podman's libpod images REST API (podman v4) by running the
+podproxy serves podman's images REST API (libpod and Docker-compatible) by running the
 real podman binary. Point podman's remote CLI, podman-py or curl at it:
 
   podproxy serve --bind 127.0.0.1:8080
