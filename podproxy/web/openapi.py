@@ -118,8 +118,9 @@ RESPONSES = {
     ("POST", "/images/load"): ok(200, "a Docker JSON message: {stream: Loaded image: ...}", JSON, ANY_OBJECT),
     ("POST", "/images/prune"): ok(200, "Docker's ImagesPruneReport", JSON, ANY_OBJECT),
     ("GET", "/images/search"): ok(200, "Docker search results", JSON, ANY_ARRAY),
-    ("POST", "/images/create"): ok(200, "Docker's JSON progress stream (pull, or import with fromSrc)", JSON,
-                                   ANY_OBJECT),
+    # a pull's status is written before any Content-Type, as podman does: none is sent
+    ("POST", "/images/create"): ok(200, "Docker's JSON progress stream (pull, no Content-Type; or import with "
+                                   "fromSrc)", None),
     ("POST", "/images/{name}/push"): ok(200, "Docker's JSON progress stream", JSON, ANY_OBJECT),
     ("POST", "/commit"): ok(201, "the new image's Id", JSON, ANY_OBJECT),
     ("POST", "/build"): ok(200, "Docker's JSON build stream", JSON, ANY_OBJECT),

@@ -49,14 +49,21 @@ class Pair:
 
 @pytest.fixture(scope="session")
 def diff_store():
+    s = new_diff_store()
+    yield s
+    s.destroy()
+
+
+def new_diff_store() -> Store:
+    """A store with the differential tests' images: base, one used by a
+    container, one labelled."""
     s = Store.create()
     s.base_id = s.make_image("localhost/podproxy/base:1")
     s.used_id = s.make_image(USED)
     s.container_id = s.create_container(USED, "podproxy-used")
     # labels a and b: list filters with several label values select it (podman 5)
     s.labelled_id = s.make_image("localhost/podproxy/labelled:1", changes=["LABEL a=1", "LABEL b=2"])
-    yield s
-    s.destroy()
+    return s
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import tempfile
 import pytest
 from helpers import start_podproxy, start_reference
 
-from .conftest import USED
+from .conftest import USED, new_diff_store
 
 DOCKER = "/usr/bin/docker"
 BASE = "localhost/podproxy/base:1"
@@ -54,6 +54,15 @@ def _masked(result, mask):
     for pattern in mask:
         out, err = re.sub(pattern, "<M>", out), re.sub(pattern, "<M>", err)
     return code, out, err
+
+
+@pytest.fixture(scope="module")
+def diff_store():
+    """This module's own store: the Docker CLI's listings and prunes see the
+    whole store, so what earlier tests left on the shared one must not count."""
+    s = new_diff_store()
+    yield s
+    s.destroy()
 
 
 @pytest.fixture(scope="module")

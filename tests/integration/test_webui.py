@@ -116,6 +116,8 @@ def test_access_matches_what_the_guard_does(store, tokens):
     for route in client.application.extensions["podproxy"].router.routes:
         path = route.template.replace("{version:%s}" % r"[0-9][0-9A-Za-z.-]*", "4.3.1")
         path = re.sub(r"\{name(:[^}]*)?\}", "nope-ui", path)
+        if route.queries:  # a route that needs query keys (compat /images/create) is a 405 without them
+            path += "?" + "&".join("%s=x" % key for key in route.queries)
         for method in route.methods:
             if method == "GET" and route.key == "/libpod/images/search":
                 continue  # allowed would reach out to registries; not allowed here anyway
