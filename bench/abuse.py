@@ -41,8 +41,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+sys.path[:0] = [HERE, ROOT, os.path.join(ROOT, "tests")]  # HERE first: bench.py, not the bench/ folder
 
+from bench import tree_pids as tree  # noqa: E402 (one walk of /proc for both benches)
 from helpers import Store, start_podproxy  # noqa: E402
 
 from podproxy.settings import parse_size  # noqa: E402
@@ -55,25 +56,6 @@ FD_SLACK = 4  # fds a server may hold more after an attack (a kept-alive pool, a
 
 
 # -- the server's resources ------------------------------------------------------
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
-
 
 def state(pid: int) -> str:
     try:

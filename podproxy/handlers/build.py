@@ -138,6 +138,20 @@ def _client_view(text: str, workdir: str) -> str:
     return text
 
 
+def start_build(context: str, files: list[str], opts: BuildOptions):
+    """(auth, progress) of a build both build routes start the same way:
+    network use refused unless allowed, registry credentials from the
+    request's headers. The caller closes ``auth`` on every path."""
+    if not opts.network:
+        _refuse_network(files, context)
+    auth = RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(opts.from_image or "docker.io"))
+    try:
+        return auth, services().builder.build(context, files, opts, auth.options())
+    except BaseException:
+        auth.close()
+        raise
+
+
 def _refuse_network(files: list[str], context: str) -> None:
     """403 when a Containerfile would fetch something (see engine/context.py)."""
     for path in files:
@@ -198,10 +212,7 @@ def build():
             return Response((x for x in [json_line({"errorDetail": {"message": message}, "error": message})]),
                             status=200, content_type="application/json")
         opts = _options(query)
-        if not opts.network:
-            _refuse_network(files, context)
-        auth = RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(opts.from_image or "docker.io"))
-        progress = services().builder.build(context, files, opts, auth.options())
+        auth, progress = start_build(context, files, opts)
     except BaseException:
         if auth is not None:
             auth.close()

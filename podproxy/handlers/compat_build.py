@@ -15,16 +15,14 @@ import os
 import re
 import shutil
 
-from flask import Response, g, request
+from flask import Response, g
 
 from ..engine import scratch
 from ..web.errors import APIError
 from ..web.query import Bool, Query
-from ..gocompat.references import registry_of
-from ..security.registry_auth import RegistryAuth
-from .build import BUILD, _containerfiles, _options, _unpack
+from .build import BUILD, _containerfiles, _options, _unpack, start_build
 from .compat_images import resolve
-from ..web.responses import json_line, services
+from ..web.responses import json_line
 
 COMPAT_BUILD = Query(*BUILD.params, Bool("pull"))
 _ID = re.compile(r"[0-9a-f]{64}\Z")
@@ -49,8 +47,7 @@ def build():
         opts.layers = query["layers"] if "layers" in query.present else True
         opts.pull_policy = "always" if "pull" in query.present and query["pull"] else "missing"
         opts.output_format = "docker"  # only the libpod route reads outputformat
-        auth = RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(opts.from_image or "docker.io"))
-        progress = services().builder.build(context, files, opts, auth.options())
+        auth, progress = start_build(context, files, opts)
     except BaseException:
         if auth is not None:
             auth.close()

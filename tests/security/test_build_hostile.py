@@ -348,3 +348,20 @@ def test_members_leaving_the_context_write_nothing_outside(fresh_store, scratch_
     assert os.listdir(scratch_tmp) == []
     assert subprocess.run(["find", str(outside.parent), "-name", "escaped*"], capture_output=True,
                           text=True).stdout == ""
+
+
+def test_compat_build_network_is_off_by_default(fresh_store, loopback_http):
+    """Docker's ``POST /build`` starts podman build through the same gate:
+    a remote ``ADD`` is refused before podman runs, and nothing is fetched."""
+    fresh_store.make_image(BASE)
+    port = loopback_http.server_address[1]
+    app = make(fresh_store)
+    runner = app.extensions["podproxy"].runner
+    calls = runner.calls
+    containerfile = "FROM %s\nADD http://127.0.0.1:%d/internal.txt /internal.txt\n" % (BASE, port)
+    r = app.test_client().post("/v1.41/build", data=context_tar({"Dockerfile": containerfile.encode()}),
+                               headers={"Content-Type": "application/x-tar"})
+    assert r.status_code == 403, r.data
+    assert "--allow-build-network" in r.get_json()["message"]
+    assert runner.calls == calls, "podman ran"
+    assert loopback_http.paths == []
