@@ -78,6 +78,7 @@ LINGER_BYTES = 8 << 20  # bytes read and discarded from a client after its conne
 LINGER_SECONDS = 2.0  # ... for at most this long
 LINGERING_MAX = 256  # connections per worker in that graceful close
 FREE_OF_BODIES = 2  # threads per worker that requests with a body never take
+BODY_SLOT_GRACE = 0.2  # seconds one request may wait for a body slot that is being released
 
 
 class ConnectionTable:
@@ -228,6 +229,8 @@ class BalancedThreadWorker(ThreadWorker):
         self._bodies = 0  # requests with a body in threads
         self._held_back = False  # not accepting only for the fair share
         self._busy_lock = threading.Lock()
+        self._body_released = threading.Condition(self._busy_lock)
+        self._body_waiter = False  # one request at a time waits for a slot
         settings = _server.active_settings()
         self.header_timeout = settings.header_timeout
         self.body_timeout = settings.body_timeout or None
@@ -407,10 +410,7 @@ class BalancedThreadWorker(ThreadWorker):
         conn.sock.settimeout(self.body_timeout)
         if not has_body(req.headers):
             return super().handle_request(req, conn)
-        with self._busy_lock:
-            admitted = self._bodies < max(1, self.cfg.threads - FREE_OF_BODIES)
-            self._bodies += admitted
-        if not admitted:
+        if not self._take_body_slot():
             self.log.warning("503 for %s %s: every thread for uploads is busy", req.method, req.path)
             conn.sock.sendall(json_error(503, "Service Unavailable", "too many requests with a body in progress "
                                          "on this worker: try again later"))
@@ -420,6 +420,25 @@ class BalancedThreadWorker(ThreadWorker):
         finally:
             with self._busy_lock:
                 self._bodies -= 1
+                self._body_released.notify()
+
+    def _take_body_slot(self) -> bool:
+        """A slot for a request with a body. When all are taken, one request
+        at a time waits up to ``BODY_SLOT_GRACE`` s: a client's previous
+        request may have been answered while its thread has not yet let go
+        of the slot (a sequential client then got a spurious 503)."""
+        limit = max(1, self.cfg.threads - FREE_OF_BODIES)
+        with self._busy_lock:
+            if self._bodies >= limit and not self._body_waiter:
+                self._body_waiter = True
+                try:
+                    self._body_released.wait_for(lambda: self._bodies < limit, BODY_SLOT_GRACE)
+                finally:
+                    self._body_waiter = False
+            if self._bodies >= limit:
+                return False
+            self._bodies += 1
+            return True
 
     def handle_error(self, req, client, addr, exc):
         """gunicorn's answer (status, logging) with podman's error body."""

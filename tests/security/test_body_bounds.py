@@ -156,3 +156,31 @@ def test_a_form_over_the_bound_is_413_in_podmans_shape(client):
     assert reply.status_code == 413
     assert reply.get_json()["cause"] == "request body too large"
     assert reply.headers["Api-Version"] == "1.41"
+
+
+def test_bodies_never_take_the_last_threads(store):
+    """With every thread a body may take held by a stalled upload, the next
+    request with a body gets podman's 503 after a short bounded wait, and a
+    request without one is still answered."""
+    from podproxy.serving.worker import BODY_SLOT_GRACE
+
+    s = start_podproxy(store, workers=1, threads=3)  # one thread for bodies
+    try:
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as stalled:
+            stalled.sendall(b"POST /v4.0.0/libpod/images/load HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Type: application/x-tar\r\nContent-Length: 1000000\r\n\r\n" + b"\0" * 512)
+            time.sleep(0.5)  # its thread now reads the body
+            started = time.monotonic()
+            reply = s.http.request("POST", "/v4.0.0/libpod/images/%s/tag" % BASE, body=b"repo=a", headers=FORM,
+                                   timeout=10)
+            waited = time.monotonic() - started
+            body = podman_error(reply, 503)
+            assert body["message"] == "too many requests with a body in progress on this worker: try again later"
+            assert BODY_SLOT_GRACE <= waited < BODY_SLOT_GRACE + 2
+            assert s.http.request("GET", "/v4.0.0/libpod/images/json", timeout=10).status == 200
+        # the stalled upload's slot comes back once its client is gone
+        wait_until(lambda: s.http.request("POST", "/v4.0.0/libpod/images/%s/tag" % BASE, body=b"repo=a",
+                                          headers=FORM, timeout=10).status == 201, 10)
+        store.podman("untag", BASE, "localhost/a:latest")
+    finally:
+        s.stop()
