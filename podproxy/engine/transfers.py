@@ -24,7 +24,7 @@ from ..gocompat.reference import parse_error, tag_error
 from . import scratch, uploads
 from .podman.errors import Failure, PodmanError
 from .podman.runner import NO_TIMEOUT, Runner
-from .podman.streams import CHUNK, Stream
+from .podman.streams import CHUNK, Progress, Stream
 
 ARCHIVE_FORMATS = ("oci-archive", "docker-archive")
 DIR_FORMATS = ("oci-dir", "docker-dir")

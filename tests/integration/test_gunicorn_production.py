@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from helpers import HTTP, Server, free_port, metric, start_podproxy
 
 from podproxy.serving import server
