@@ -26,7 +26,7 @@ from .settings import Settings
 from .web.bodies import check_declared_size
 from .web.errors import JSON_CONTENT_TYPE, APIError
 from .web.query import parse_query
-from .web.responses import form_get, services
+from .web.responses import features, form_get, services
 from .web.routing import MethodNotAllowed, NotFound, Router, clean_path
 
 log = logging.getLogger("podproxy")
@@ -100,7 +100,8 @@ def dispatch(**_ignored):
         return resp
     pairs = parse_query(raw_query)
     try:
-        route, params = services().router.match(path, request.method, frozenset(k for k, _ in pairs))
+        route, params = services().router.match(path, request.method, frozenset(k for k, _ in pairs),
+                                                has=lambda name: features().has(name))
     except NotFound:
         return _plain(404, "Not Found")
     except MethodNotAllowed:

@@ -261,17 +261,20 @@ def start_podproxy(store: Store, *extra, workers=1, threads=8, env=None, headers
     return server
 
 
-def start_reference(store: Store, tcp: bool = False) -> Server:
+def start_reference(store: Store, tcp: bool = False, env=None) -> Server:
     """podman's own API service on the same store: the oracle (on a unix
-    socket, or with ``tcp`` on a loopback port, ``.port`` set)."""
+    socket, or with ``tcp`` on a loopback port, ``.port`` set); ``env``
+    adds variables (e.g. HOME, for a registries.conf of the test's own)."""
+    env = {**os.environ, **env} if env else None
     if tcp:
         port = free_port()
-        server = Server(store.argv("system", "service", "--time=0", "tcp://127.0.0.1:%d" % port), HTTP(port=port))
+        server = Server(store.argv("system", "service", "--time=0", "tcp://127.0.0.1:%d" % port), HTTP(port=port),
+                        env=env)
         server.port, server.url = port, "tcp://127.0.0.1:%d" % port
         return server
     sock = os.path.join(store.path, "ref.sock")
     argv = store.argv("system", "service", "--time=0", "unix://" + sock)
-    server = Server(argv, HTTP(unix=sock))
+    server = Server(argv, HTTP(unix=sock), env=env)
     server.url = "unix://" + sock
     return server
 

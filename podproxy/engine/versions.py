@@ -45,7 +45,7 @@ BEHAVIOURS = (
     Behaviour("commit_failure_prefix_gone", (4, 8, 0), "af0ef47f0c (#20377)",
               "commit errors are no longer prefixed 'CommitFailure: '"),
     Behaviour("image_resolve", (5, 0, 0), "b028f6aa75 (#21455)",
-              "GET /libpod/images/{name}/resolve (not served by podproxy yet: 405 as on 4.3.1)"),
+              "GET /libpod/images/{name}/resolve (before: no such route, 405 as mux answers)"),
     Behaviour("commit_config_body", (5, 0, 0), "426db6fcc1 (#20657)",
               "commit applies a JSON config (Env, Labels, Cmd, ...) sent as the body"),
     Behaviour("pull_retry", (5, 0, 0), "7ba23cd6fc (#21659)",

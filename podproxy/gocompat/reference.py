@@ -20,6 +20,7 @@ _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 _REFERENCE = re.compile(r"(" + _NAME + r")(?::(" + _TAG + r"))?(?:@(" + _DIGEST + r"))?\Z", re.ASCII)
 
 NAME_MAX = 255
+DOMAIN = _DOMAIN  # a registry host[:port], as the grammar matches it
 
 
 def parse_error(name: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from ..engine import shortnames
 from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
@@ -236,3 +237,14 @@ def changes(name, query):
         raise e.with_status(500)
     return json_response(200, result)
 
+
+
+@routes.route("GET", "/libpod/images/{name:.*}/resolve", since="image_resolve")
+def resolve(name):
+    """libpod.ImageResolve (podman 5.0): the names a pull of ``name`` would
+    try, from the registries configuration; no podman call, no store."""
+    try:
+        names = shortnames.resolve(name)
+    except shortnames.ResolveError as e:
+        raise APIError(400, "resolving %s: %s" % (go_quote(name), e.message), e.cause) from None
+    return json_response(200, {"Names": names})

@@ -75,7 +75,7 @@ READ = {
     ("GET", "/libpod/images/{name}/exists"), ("GET", "/libpod/images/{name}/json"),
     ("GET", "/libpod/images/{name}/tree"), ("GET", "/libpod/images/json"),
     ("GET", "/libpod/images/{name}/history"), ("GET", "/libpod/images/{name}/changes"),
-    ("GET", "/libpod/containers/{name}/changes"),
+    ("GET", "/libpod/containers/{name}/changes"), ("GET", "/libpod/images/{name}/resolve"),
     ("GET", "/images/json"), ("GET", "/images/{name}/json"), ("GET", "/images/{name}/history"),
     ("GET", "/info"),  # compat info: what docker info reads
     # podproxy's own

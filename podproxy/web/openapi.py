@@ -88,6 +88,8 @@ RESPONSES = {
     ("GET", "/libpod/containers/{name}/changes"): ok(200, "file changes of the container", JSON, {
         "type": "array", "items": {}, "nullable": True}),
     ("GET", "/libpod/images/json"): ok(200, "image summaries", JSON, ANY_ARRAY),
+    ("GET", "/libpod/images/{name}/resolve"): ok(200, "the names a pull would try (podman 5.0+)", JSON, {
+        "type": "object", "properties": {"Names": {"type": "array", "items": {"type": "string"}}}}),
     ("DELETE", "/libpod/images/remove"): ok(200, "what was removed, with the errors", JSON, REMOVE_REPORT),
     ("DELETE", "/libpod/images/{name}"): ok(200, "what was removed", JSON, REMOVE_REPORT),
     ("POST", "/libpod/images/prune"): ok(200, "the removed images", JSON, {

@@ -49,6 +49,7 @@ class Route:
     regex: re.Pattern
     path: str = ""  # the template without /v{version}, as declared
     queries: tuple = ()  # query keys the route requires (mux's .Queries("key", "{key}"))
+    since: str = ""  # the versioned behaviour (engine.versions) that added the route: absent before it
 
     @property
     def key(self) -> str:
@@ -79,7 +80,7 @@ class RouteTable:
         self.routes: list[Route] = []
 
     def route(self, methods, path: str, *, query: Query | None = None, versioned: bool = True,
-              unversioned: bool = False, queries: tuple = ()):
+              unversioned: bool = False, queries: tuple = (), since: str = ""):
         if isinstance(methods, str):
             methods = (methods,)
 
@@ -91,7 +92,7 @@ class RouteTable:
                 templates.append("/v{version:%s}%s" % (VERSION, path))
             for template in templates:
                 self.routes.append(Route(tuple(methods), template, view, query, compile_template(template), path,
-                                         tuple(queries)))
+                                         tuple(queries), since))
             return view
 
         return register
@@ -120,16 +121,17 @@ class Router:
         self.tables.append(table)
         self.routes.extend(table.routes)
 
-    def match(self, escaped_path: str, method: str, query_keys=frozenset()):
+    def match(self, escaped_path: str, method: str, query_keys=frozenset(), has=None):
         """(route, params) for the first route matching path, method and
         required query keys (``query_keys``: the keys sent); params are
         unescaped once, as podman's ``utils.GetName`` does. A route whose
         path matches but not its method or its query keys makes a 405, as
-        mux answers both."""
+        mux answers both. A route with ``since`` exists only when
+        ``has(since)`` (the running podman registers it)."""
         path_matched = False
         for route in self.routes:
             params = route.match(escaped_path)
-            if params is None:
+            if params is None or route.since and (has is None or not has(route.since)):
                 continue
             if method not in route.methods or not all(k in query_keys for k in route.queries):
                 path_matched = True
