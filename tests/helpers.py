@@ -23,6 +23,19 @@ BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 # --url``). PODPROXY_TEST_PODMAN=/path/to/podman runs the suite against
 # another podman, e.g. the podman 5 wrapper that .ci/podman5.sh prints.
 PODMAN = os.environ.get("PODPROXY_TEST_PODMAN") or "podman"
+_FEATURES = []
+
+
+def podman_features():
+    """The versioned behaviours (``podproxy.engine.versions``) of PODMAN, for
+    tests whose expected answer depends on the release."""
+    if not _FEATURES:
+        from podproxy.engine.versions import Features
+
+        out = subprocess.run([PODMAN, "version", "--format", "{{.Client.Version}}"], capture_output=True,
+                             timeout=60, check=True).stdout.decode().strip()
+        _FEATURES.append(Features(out))
+    return _FEATURES[0]
 
 
 def free_port() -> int:

@@ -47,6 +47,8 @@ class BuildOptions:
     from_image: str = ""
     tls_verify: bool | None = None
     network: bool = False  # RUN steps get a network (else --network=none)
+    compat_volumes: bool | None = None  # None: not passed (podman before 5.2 has no --compat-volumes)
+    no_hosts: bool = False
 
 
 def _bool(flag: str, value: bool) -> str:
@@ -83,6 +85,10 @@ class BuildEngine:
             args.append("--jobs=%d" % opts.jobs)
         if opts.tls_verify is not None:
             args.append(_bool("--tls-verify", opts.tls_verify))
+        if opts.compat_volumes is not None:
+            args.append(_bool("--compat-volumes", opts.compat_volumes))
+        if opts.no_hosts:
+            args.append("--no-hosts")
         if not opts.network:
             args.append("--network=none")
         return [*args, "--", context]

@@ -54,6 +54,15 @@ BEHAVIOURS = (
               "push decodes retry and retryDelay"),
     Behaviour("build_faccessat", (5, 1, 0), "bd00c6fef9 (#22334)",
               "that 400 names faccessat (fileutils.Exists), no longer stat"),
+    Behaviour("build_platform_containerd", (4, 6, 0), "1c5ab9e7bf (#18411, buildah 1.30)",
+              "build platform values are parsed by containerd's platforms.Parse (trimmed of '/', '' is the "
+              "host's; errors end in 'invalid argument'); before, OS/ARCH[/VARIANT] or local"),
+    Behaviour("build_platform_list", (5, 2, 0), "a3d5842746 (#23103)",
+              "a single build platform value is a comma-separated list, as Docker's API sends it"),
+    Behaviour("build_compat_volumes", (5, 2, 0), "a8f4c12003 (#23440, in 5.2.0-rc3)",
+              "build decodes compatvolumes (a bool: a bad value is a 400) for podman build --compat-volumes"),
+    Behaviour("build_no_hosts", (5, 4, 0), "dc564257a2 (#21062)",
+              "build decodes nohosts (a bool: a bad value is a 400) for podman build --no-hosts"),
     Behaviour("list_filters_each_value", (5, 0, 0), "7c8c945496 (c/common v0.58 FiltersFromRequest)",
               "list filters: each value of a key is a filter of its own (labels AND, references OR); "
               "before, the values were joined into one (\"label=a=b\")"),

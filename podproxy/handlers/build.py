@@ -25,6 +25,7 @@ from ..engine import context as contexts
 from ..engine import scratch, uploads
 from ..engine.build import BuildOptions
 from ..gocompat import gojson
+from ..gocompat.platforms import cli_platform, platform_error
 from ..gocompat.references import registry_of
 from ..security.registry_auth import RegistryAuth
 from ..settings import MAX_CONTEXT_MEMBERS
@@ -32,18 +33,20 @@ from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
 from ..web.responses import features, json_line, services
 from ..web.routing import RouteTable
+from ..web.versioned import ByVersion
 from .transfers import request_body
 
 routes = RouteTable("build")
 
-# the common parameters (podman's names and defaults; others are ignored)
-BUILD = Query(
+# the common parameters (podman's names and defaults; others are ignored),
+# and those of later podman releases (ignored before, as gorilla/schema does)
+BUILD = ByVersion(Query(
     Str("dockerfile", "Dockerfile"), List("t"), Bool("q"), Bool("nocache"), Str("pullpolicy"), Bool("layers"),
     Str("buildargs"), Str("labels"), Str("annotations"), Str("target"), List("platform"), Bool("rm", True),
     Bool("forcerm"), Bool("squash"), Str("outputformat"), Int("timestamp"), Bool("identitylabel", True),
     Bool("omithistory"), Bool("skipunusedstages", True), Int("jobs", 1), List("setenv"), List("unsetenv"),
     Str("from"), Bool("tlsVerify", True), Str("remote"),
-)
+), build_compat_volumes=(Bool("compatvolumes"),), build_no_hosts=(Bool("nohosts"),))
 TAR_TYPES = ("application/x-tar", "application/tar")
 MAX_CONTAINERFILE = 8 << 20  # characters read to look for network use (real ones are a few KiB)
 
@@ -170,12 +173,29 @@ def _refuse_network(files: list[str], context: str) -> None:
                                 "--allow-build-network): %s in %s" % (uses[0], name), "build network disabled")
 
 
+def _platforms(query) -> list[str]:
+    """The ``platform`` values as podman's handler takes them (one value is a
+    comma-separated list from podman 5.2), each checked by buildah's
+    ``parse.Platform`` (400 for a bad one), as ``--platform`` values."""
+    f = features()
+    values = query["platform"] or []
+    if f.build_platform_list and len(values) == 1:
+        values = values[0].split(",")
+    out = []
+    for spec in values:
+        err = platform_error(spec, f.build_platform_containerd)
+        if err is not None:
+            raise APIError(400, bad_request("platform", spec, err[0]).message, err[1])
+        out.append(cli_platform(spec, f.build_platform_containerd))
+    return out
+
+
 def _options(query) -> BuildOptions:
     return BuildOptions(
         tags=query["t"] or [], quiet=query["q"], no_cache=query["nocache"], pull_policy=query["pullpolicy"] or "missing",
         layers=query["layers"], build_args=_json(query, "buildargs", gojson.MAP(gojson.STRING), {}),
         labels=_labels(query), annotations=_json(query, "annotations", gojson.SLICE(gojson.STRING), []),
-        target=query["target"], platforms=query["platform"] or [], rm=query["rm"], force_rm=query["forcerm"],
+        target=query["target"], platforms=_platforms(query), rm=query["rm"], force_rm=query["forcerm"],
         squash=query["squash"], output_format=query["outputformat"],
         timestamp=query["timestamp"] if "timestamp" in query.present else None,
         identity_label=query["identitylabel"], omit_history=query["omithistory"],
@@ -183,6 +203,8 @@ def _options(query) -> BuildOptions:
         env=query["setenv"] or [], unset_env=query["unsetenv"] or [], from_image=query["from"],
         tls_verify=query["tlsVerify"] if "tlsVerify" in query.present else None,
         network=services().settings.allow_build_network,
+        compat_volumes=query["compatvolumes"] if "compatvolumes" in query else None,
+        no_hosts=query.get("nohosts", False),
     )
 
 

@@ -11,6 +11,7 @@ import tarfile
 from urllib.parse import quote
 
 import pytest
+from helpers import PODMAN, podman_features, start_podproxy
 
 from .test_remote_cli import remote
 
@@ -74,7 +75,23 @@ BUILD_CASES = [
     ("?t=UPPER", "application/x-tar", CONTEXT),
     ("", "application/x-tar", context_tar({"Containerfile": b"FROM localhost/podproxy/nope:1\n"})),
     ("", "application/x-tar", context_tar({"Containerfile": b"FROM localhost/podproxy/base:1\nCOPY nope /\n"})),
+    # platform: checked by buildah's parse.Platform first (400), a split on "/" up to podman 4.5,
+    # containerd's platforms.Parse from 4.6 (versions.build_platform_containerd)
+    ("?platform=bogus", "application/x-tar", CONTEXT),
+    ("?platform=amd64&t=localhost/built/p:2", "application/x-tar", CONTEXT),
+    ("?platform=linux/amd64&platform=bogus", "application/x-tar", CONTEXT),
+    ("?platform=" + quote("w(1)/a/b/c"), "application/x-tar", CONTEXT),
+    ("?platform=/linux/amd64/", "application/x-tar", CONTEXT),
+    ("?platform=&t=localhost/built/p:3", "application/x-tar", CONTEXT),
+    # podman 5.2's compatvolumes and 5.4's nohosts: decoded (a bad bool is a 400) where podman has them
+    ("?compatvolumes=maybe", "application/x-tar", CONTEXT),
+    ("?nohosts=maybe", "application/x-tar", CONTEXT),
+    ("?compatvolumes=1&nohosts=1&t=localhost/built/cv:1", "application/x-tar", CONTEXT),
 ]
+# podman 5.2+: one platform value is a comma-separated list (versions.build_platform_list);
+# podman 4.3.1 takes it for one odd platform, which its CLI cannot be given
+LIST_CASES = ["?platform=linux/amd64,bogus", "?platform=" + quote("linux/amd64,w(1)/a/b/c"),
+              "?platform=linux/amd64,linux/amd64&t=localhost/built/pl:1", "?platform=a,b&platform=linux/amd64"]
 
 
 @pytest.mark.parametrize("query,ctype,body", BUILD_CASES, ids=["case%d" % n for n in range(len(BUILD_CASES))])
@@ -82,6 +99,48 @@ def test_build(pair, query, ctype, body):
     headers = {"Content-Type": ctype} if ctype else {}
     ref, proxy = pair.both("POST", V + "/build" + query, body=body, headers=headers)
     assert normalize(proxy) == normalize(ref)
+
+
+@pytest.mark.skipif(not podman_features().build_platform_list, reason="podman before 5.2: no platform lists")
+@pytest.mark.parametrize("query", LIST_CASES)
+def test_build_platform_list(pair, query):
+    ref, proxy = pair.both("POST", V + "/build" + query, body=CONTEXT, headers={"Content-Type": "application/x-tar"})
+    assert normalize(proxy) == normalize(ref)
+
+
+def test_failed_build_lines(pair):
+    """A failed build ends with the same JSON line as podman's, key for key
+    (issue 13 said podproxy's had an extra "error" key: podman 4.3.1 and
+    5.4.2 both send errorDetail and error), server paths aside."""
+    context = context_tar({"Containerfile": b"FROM localhost/podproxy/base:1\nCOPY nope /\n"})
+    ref, proxy = pair.both("POST", V + "/build", body=context, headers={"Content-Type": "application/x-tar"})
+    last = [json.loads(r.body.splitlines()[-1]) for r in (ref, proxy)]
+    assert [list(line) for line in last] == [["errorDetail", "error"]] * 2
+    assert normalize(proxy)[3] == normalize(ref)[3]
+
+
+def test_build_flags_reach_podman(pair, tmp_path):
+    """compatvolumes and nohosts change only what RUN sees (RUN cannot run
+    here): podman's argv shows that podproxy passes them where the running
+    podman decodes them, and ignores them before (podman 4.3.1's schema
+    decoder ignores keys it does not know). A recording wrapper runs the
+    real podman."""
+    log = tmp_path / "argv.log"
+    wrapper = tmp_path / "podman"
+    wrapper.write_text('#!/bin/sh\nprintf "%%s\\n" "$*" >> %s\nexec %s "$@"\n' % (log, PODMAN))
+    wrapper.chmod(0o755)
+    proxy = start_podproxy(pair.store, "--podman=%s" % wrapper)
+    try:
+        reply = proxy.http.request("POST", V + "/build?compatvolumes=true&nohosts=1&platform=linux/amd64",
+                                   body=CONTEXT, headers={"Content-Type": "application/x-tar"})
+    finally:
+        proxy.stop()
+    build = [line.split() for line in log.read_text().splitlines() if " build " in " %s " % line]
+    f = podman_features()
+    expected = ["--platform=linux/amd64"] + ["--compat-volumes=true"] * f.build_compat_volumes + \
+        ["--no-hosts"] * f.build_no_hosts
+    assert reply.status == 200 and len(build) == 1
+    assert [a for a in build[0] if a.startswith(("--platform", "--compat-volumes", "--no-hosts"))] == expected
 
 
 def test_build_result(pair):

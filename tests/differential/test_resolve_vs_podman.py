@@ -5,12 +5,9 @@ same names and errors; on podman 4.3.1, which has no such route, the same
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
-from helpers import PODMAN, Store, start_podproxy, start_reference
-
-from podproxy.engine.versions import Features
+from helpers import Store, podman_features, start_podproxy, start_reference
 
 from .conftest import Pair, normalize
 
@@ -81,15 +78,13 @@ def test_resolve_search_registries(own_config_pair):
     """Not vacuous: on podman 5 a short name gives one candidate per search
     registry, in order, and an alias reset by a drop-in is no alias; on
     4.3.1 the route does not exist."""
-    version = subprocess.run([PODMAN, "version", "--format", "{{.Client.Version}}"], capture_output=True,
-                             timeout=60).stdout.decode().strip()
     expected = {
         True: [(200, "application/json", {"Names": ["quay.io/team/plain:3", "docker.io/team/plain:3",
                                                     "localhost:5000/team/plain:3"]}),
                (200, "application/json", {"Names": ["quay.io/reset:latest", "docker.io/library/reset:latest",
                                                     "localhost:5000/reset:latest"]})],
         False: [(405, "text/plain; charset=utf-8", "Method Not Allowed\n")] * 2,
-    }[Features(version).image_resolve]
+    }[podman_features().image_resolve]
     got = [normalize(own_config_pair.proxy.http.request("GET", V + name + "/resolve"))
            for name in ("team/plain:3", "reset")]
     assert got == expected
