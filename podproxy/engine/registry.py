@@ -8,13 +8,17 @@ option and every reference follows ``--``.
 from __future__ import annotations
 
 import json
-import os
+import re
 from typing import Sequence
 
 from ..gocompat.references import registry_of
 from .podman.errors import error_message
 from .podman.runner import Runner
 from .podman.streams import Progress
+
+# containers/image's copyLayer, per blob: "Skipping blob sha256:X (already present):" where it
+# sends the Skipped progress event, else its registry client's "Downloading /v2/NAME/blobs/sha256:X"
+BLOB_EVENT = re.compile(r'level=debug msg="(?:(Skipping) blob |(Downloading) /v2/\S*/blobs/)sha256:([0-9a-f]{64})\b')
 
 
 def _tls(tls_verify: bool | None) -> list[str]:
@@ -38,19 +42,6 @@ class RegistryEngine:
     def __init__(self, runner: Runner):
         self.runner = runner
 
-    def local_blobs(self) -> set[str]:
-        """The compressed digests (``sha256:...``) of the store's layers: the
-        blobs a pull skips ("Already exists"). Read from containers/storage's
-        ``layers.json`` (read only; no podman command lists them); empty if
-        it cannot be read."""
-        fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
-        root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
-        try:
-            with open(os.path.join(root, "%s-layers" % driver, "layers.json"), "rb") as f:
-                return {layer.get("compressed-diff-digest") for layer in json.load(f)} - {None}
-        except (OSError, ValueError, TypeError, AttributeError):
-            return set()
-
     def local_image(self, reference: str) -> tuple[str | None, str]:
         """(ID, "") of the local image ``reference`` names, or (None, podman's error)."""
         result = self.runner.run(["image", "inspect", "--format", "{{.ID}}", "--", reference], ok=range(256))
@@ -62,8 +53,11 @@ class RegistryEngine:
     def pull(self, reference: str, *, tls_verify: bool | None = None,
              all_tags: bool = False, os: str = "", arch: str = "", variant: str = "",
              auth: Sequence[str] = (), quiet: bool = False, retry: int | None = None,
-             retry_delay: str = "") -> Progress:
-        """``podman pull``: progress on stderr, the image IDs on stdout."""
+             retry_delay: str = "", blob_events: bool = False) -> Progress:
+        """``podman pull``: progress on stderr, the image IDs on stdout.
+        ``blob_events``: also yield containers/image's debug lines that say
+        what became of each blob (``BLOB_EVENT``: reused from the store, or
+        downloaded), which the CLI's progress lines do not tell."""
         args = ["pull", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
         if all_tags:
             args.append("--all-tags")
@@ -72,6 +66,8 @@ class RegistryEngine:
                 args.append("%s=%s" % (opt, value))
         if quiet:
             args.append("--quiet")
+        if blob_events:
+            return self.runner.progress(["--log-level=debug", *args, "--", reference], keep_logs=BLOB_EVENT)
         return self.runner.progress([*args, "--", reference])
 
     def push(self, source: str, destination: str, *, tls_verify: bool | None = None, format: str = "",

@@ -17,6 +17,7 @@ import shutil
 from flask import Response, g, request
 
 from ..engine.podman.errors import PodmanError
+from ..engine.registry import BLOB_EVENT
 from ..engine.podman.streams import Progress
 from ..gocompat import gojson
 from ..gocompat.references import registry_of, storage_reference_error, transport_error
@@ -136,22 +137,48 @@ def _compat_cause(message: str) -> str:
 
 def _compat_pull(reference: str, policy: str, query, auth: RegistryAuth) -> Response:
     """``utils.CompatPull`` (podman 4.8+ ``compatMode``): Docker's progress
-    messages, rebuilt from the CLI's "Copying blob/config" lines (a blob
-    the store had before is "Already exists"), then "Download complete"
-    with the image's short ID. An error before any progress sets the
-    status (a registry errcode's, else 500) and is ``{"message": cause}``."""
+    messages, from containers/image's own account of each blob (a debug
+    run's ``BLOB_EVENT`` lines): "Already exists" for a blob it reused,
+    "Pulling fs layer" when it starts downloading one and "Download
+    complete" when the layers are done, the config likewise, then "Download
+    complete" with the image's short ID. An error before any progress sets
+    the status (a registry errcode's, else 500) and is ``{"message": cause}``."""
     def event(status, digest):
         return json_line({"status": status, "progressDetail": {}, "id": digest.split(":", 1)[-1][:12]})
 
-    def events(progress, had):
+    def events(progress):
+        """A blob's event once both its "Copying blob" line and its debug
+        line came (in either order: they come from different writers)."""
+        announced, seen, decided, downloading = set(), {}, set(), []
+
+        def decide(digest):
+            if digest in announced and digest in seen and digest not in decided:
+                decided.add(digest)
+                if seen[digest]:
+                    return [event("Already exists", digest)]
+                downloading.append(digest)
+                return [event("Pulling fs layer", digest)]
+            return []
+
         for line in progress:
+            m = BLOB_EVENT.search(line)
+            if m is not None:
+                seen.setdefault(m.group(3), bool(m.group(1)))
+                yield from decide(m.group(3))
+                continue
             kind, _, digest = line.partition(" sha256:")
             digest = digest.split()[0] if digest else ""
-            if kind == "Copying blob" and digest and "sha256:" + digest in had:
-                yield event("Already exists", digest)
-            elif kind in ("Copying blob", "Copying config") and digest:
+            if kind == "Copying blob" and digest:
+                announced.add(digest)
+                yield from decide(digest)
+            elif kind == "Copying config" and digest:  # the layers are in
+                for layer in downloading:
+                    yield event("Download complete", layer)
+                downloading = []
                 yield event("Pulling fs layer", digest)
                 yield event("Download complete", digest)
+        for layer in downloading:
+            yield event("Download complete", layer)
 
     def final(progress, sent):
         if progress.exit_code == 0:
@@ -177,14 +204,13 @@ def _compat_pull(reference: str, policy: str, query, auth: RegistryAuth) -> Resp
                     resp.headers.remove("Content-Type")
                 auth.close()
                 return resp
-        had = registry().local_blobs()
         progress = registry().pull(reference, tls_verify=_tls(query), all_tags=query["allTags"], os=query["OS"],
                                    arch=query["Arch"], variant=query["Variant"], auth=auth.options(),
-                                   **_retry(query))
+                                   blob_events=True, **_retry(query))
     except BaseException:
         auth.close()
         raise
-    lines = events(progress, had)
+    lines = events(progress)
     try:
         first = next(lines, None)
     except BaseException:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from helpers import REGISTRY_PASSWORD, REGISTRY_USER
+from helpers import REGISTRY_PASSWORD, REGISTRY_USER, Store, podman_features
 
 V = "/v4.3.1/libpod"
 BASE = "localhost/podproxy/base:1"
@@ -159,3 +159,44 @@ def test_bad_auth_header(pair, header):
     assert proxy.status == ref.status
     if ref.status == 400:
         assert proxy.json()["message"].startswith('failed to parse "X-Registry-Auth" header for ')
+
+
+def _progress(reply):
+    """A compat pull's lines: status, the progress lines as a sorted list
+    (podman copies layers in parallel) and the last line."""
+    lines = [json.loads(line) for line in reply.body.splitlines()]
+    return reply.status, reply.headers.get("content-type"), sorted(map(json.dumps, lines[:-1])), lines[-1:]
+
+
+def test_compat_pull_progress(fresh_pair, registry):
+    """compatMode=true (podman 4.8+): the same Docker progress lines as
+    podman's, "Already exists" for a layer the store has (podman finds it
+    through its blob-info cache: the base layer was pushed from an
+    identical store), "Pulling fs layer" / "Download complete" for one it
+    downloads; then a second pull with everything there. On podman 4.3.1
+    compatMode is ignored and both answer the libpod stream."""
+    stores, pair = fresh_pair
+    maker = Store.create()
+    try:
+        maker.make_image(BASE)
+        maker.create_container(BASE, "progress")
+        maker.podman("commit", "-q", "progress", "localhost/podproxy/progress:1")
+        maker.podman("push", "--tls-verify=false", "localhost/podproxy/progress:1",
+                     "%s/podproxy/progress:1" % registry.address)
+    finally:
+        maker.destroy()
+    for store in stores:
+        store.make_image(BASE)
+    target = V + "/images/pull?reference=%s/podproxy/progress:1&tlsVerify=false&compatMode=true" % registry.address
+    rounds = []
+    for _ in range(2):
+        ref, proxy = pair.both("POST", target)
+        assert _progress(proxy) == _progress(ref)
+        rounds.append([line.get("status") for line in map(json.loads, ref.body.splitlines())])
+    compat = podman_features().pull_compat_mode
+    expected = {True: [["Already exists", "Download complete", "Download complete", "Download complete",
+                        "Pulling fs layer", "Pulling fs layer"],
+                       ["Already exists", "Already exists", "Download complete", "Download complete",
+                        "Pulling fs layer"]],
+                False: [[None]] * 2}[compat]  # 4.3.1: {"stream": ...} lines, then {"images": ...}
+    assert [sorted(r if compat else set(r), key=str) for r in rounds] == expected

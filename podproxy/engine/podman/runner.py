@@ -226,7 +226,8 @@ class Runner:
         """Start ``podman <args>`` with its stdout as a byte stream."""
         return Stream(self, list(args), env)
 
-    def progress(self, args: Sequence[str], merge_stdout: bool = False) -> "Progress":
+    def progress(self, args: Sequence[str], merge_stdout: bool = False, keep_logs=None) -> "Progress":
         """Start ``podman <args>`` with its stderr (progress) as lines
-        (and its stdout too with ``merge_stdout``)."""
-        return Progress(self, list(args), merge_stdout)
+        (and its stdout too with ``merge_stdout``; log lines that
+        ``keep_logs`` matches too)."""
+        return Progress(self, list(args), merge_stdout, keep_logs)

@@ -147,10 +147,13 @@ class Progress:
     build): iterate for the progress lines as podman writes them (read from
     our own pipe, log lines dropped); then ``exit_code``, ``stdout`` and,
     after a failure, ``error`` (podman's ``Error: ...`` text, which is not
-    yielded as progress). ``close()`` kills the process group if needed."""
+    yielded as progress; log lines after it are not part of it). Log lines
+    are dropped, but those ``keep_logs`` matches (a debug run's events).
+    ``close()`` kills the process group if needed."""
 
-    def __init__(self, runner, args: list, merge_stdout: bool = False):
+    def __init__(self, runner, args: list, merge_stdout: bool = False, keep_logs: re.Pattern | None = None):
         self.args = args
+        self._keep_logs = keep_logs
         self.exit_code: int | None = None
         self.error: str | None = None
         self.stdout = b""
@@ -187,11 +190,13 @@ class Progress:
     def __iter__(self) -> Iterator[str]:
         error: list[str] | None = None
         for line in self._lines():
+            log = _LOG_LINE.match(line)
             if error is not None:
-                error.append(line)
+                if not log:
+                    error.append(line)
             elif line.startswith("Error: "):
                 error = [line[len("Error: ") :]]
-            elif not _LOG_LINE.match(line):
+            elif not log or self._keep_logs is not None and self._keep_logs.search(line):
                 yield line
         self._proc.wait()
         self.exit_code = self._proc.exit_code
