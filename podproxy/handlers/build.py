@@ -176,7 +176,10 @@ def _refuse_network(files: list[str], context: str) -> None:
 def _platforms(query) -> list[str]:
     """The ``platform`` values as podman's handler takes them (one value is a
     comma-separated list from podman 5.2), each checked by buildah's
-    ``parse.Platform`` (400 for a bad one), as ``--platform`` values."""
+    ``parse.Platform`` (400 for a bad one), as ``--platform`` values.
+    Known difference: before 5.2 podman takes "linux/amd64,linux/arm64" for
+    one (odd) platform and its build then fails; the CLI cannot be given
+    such a platform and builds both."""
     f = features()
     values = query["platform"] or []
     if f.build_platform_list and len(values) == 1:
