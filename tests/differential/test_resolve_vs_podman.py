@@ -88,3 +88,31 @@ def test_resolve_search_registries(own_config_pair):
     got = [normalize(own_config_pair.proxy.http.request("GET", V + name + "/resolve"))
            for name in ("team/plain:3", "reset")]
     assert got == expected
+
+
+V1_CONF = """
+[registries.search]
+registries = ['quay.io', 'registry.example.com:5000']
+"""
+
+
+@pytest.fixture(scope="module")
+def v1_config_pair():
+    """CONTAINERS_REGISTRIES_CONF naming a registries.conf in the old (v1)
+    format, whose search list podman converts."""
+    store = Store.create()
+    path = os.path.join(store.path, "registries-v1.conf")
+    with open(path, "w") as f:
+        f.write(V1_CONF)
+    env = {"CONTAINERS_REGISTRIES_CONF": path}
+    ref = start_reference(store, env=env)
+    proxy = start_podproxy(store, env=env)
+    yield Pair(ref, proxy, store)
+    proxy.stop()
+    ref.stop()
+    store.destroy()
+
+
+@pytest.mark.parametrize("name", ["plain", "team/plain:3", "plain@" + DIGEST, "quay.io/x", "UPPER"])
+def test_resolve_v1_config(v1_config_pair, name):
+    v1_config_pair.same("GET", V + name + "/resolve")
