@@ -111,7 +111,7 @@ def dispatch(**_ignored):
     check_declared_size(services().settings.max_body_size)  # every body counts, not only uploads
     g.query_pairs = pairs
     g.request_uri = uri
-    if route.query is not None:
+    if route.query is not None and not route.decode_in_handler:
         params["query"] = route.query.decode(g.query_pairs, uri, form_get)
     return route.view(**params)
 

@@ -30,7 +30,7 @@ from ..security.registry_auth import RegistryAuth
 from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
-from ..web.responses import features, json_line, services
+from ..web.responses import decode_query, features, json_line, services
 from ..web.routing import RouteTable
 from .transfers import request_body
 
@@ -186,7 +186,7 @@ def _options(query) -> BuildOptions:
     )
 
 
-@routes.route("POST", "/libpod/build")
+@routes.route("POST", "/libpod/build", query=BUILD, decode_in_handler=True)
 def build():
     content_type = request.headers.get("Content-Type")
     if content_type is not None and content_type not in TAR_TYPES:
@@ -197,7 +197,7 @@ def build():
     try:
         context = _unpack(workdir)
         try:  # after the body, as podman does, and without the usual prefix
-            query = BUILD.decode(g.query_pairs, g.request_uri)
+            query = decode_query(BUILD)
         except APIError as e:
             raise APIError(400, e.cause) from None
         if query["remote"]:

@@ -32,9 +32,9 @@ _both("GET", "/images/{name:.*}/get", transfers.export_image)
 _both("GET", "/images/get", transfers.export_images, query=transfers.EXPORT_MANY)
 _both("GET", "/images/{name:.*}/history", images.history)
 _both("GET", "/images/{name:.*}/json", images.inspect)
-_both("POST", "/images/{name:.*}/tag", images.tag)
+_both("POST", "/images/{name:.*}/tag", images.tag, query=images.TAG, decode_in_handler=True)
 _both("POST", "/commit", transfers.commit, query=transfers.COMMIT)
-_both("POST", "/build", compat_build.build)
+_both("POST", "/build", compat_build.build, query=compat_build.COMPAT_BUILD, decode_in_handler=True)
 
 # register_info.go: /info (and /v{version}/info); no other route overlaps it
 _both("GET", "/info", compat_system.info)

@@ -15,14 +15,14 @@ import os
 import re
 import shutil
 
-from flask import Response, g
+from flask import Response
 
 from ..engine import scratch
 from ..web.errors import APIError
 from ..web.query import Bool, Query
 from .build import BUILD, _containerfiles, _options, _unpack, start_build
 from .compat_images import resolve
-from ..web.responses import json_line
+from ..web.responses import decode_query, json_line
 
 COMPAT_BUILD = Query(*BUILD.params, Bool("pull"))
 _ID = re.compile(r"[0-9a-f]{64}\Z")
@@ -34,7 +34,7 @@ def build():
     try:
         context = _unpack(workdir)
         try:  # after the body, as podman does, and without the usual prefix
-            query = COMPAT_BUILD.decode(g.query_pairs, g.request_uri)
+            query = decode_query(COMPAT_BUILD)
         except APIError as e:
             raise APIError(400, e.cause) from None
         if "dockerfile" in query.present:

@@ -12,8 +12,8 @@ from ..engine.compat import CompatEngine, Resolved, Unresolvable, image_inspect
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, Filters, Query, Str, Values, common_filters, prepare_filters
-from .images import _join_errors, image_not_found
-from ..web.responses import engine, form_get, json_response, text_response
+from .images import TAG, _join_errors, image_not_found
+from ..web.responses import decode_query, engine, json_response, text_response
 
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
@@ -92,12 +92,13 @@ def inspect(name):
 
 def tag(name):
     """compat.TagImage: the image is looked up first, then ``repo`` is
-    required; the new name is normalized too (``x`` ->
-    ``docker.io/library/x:latest``)."""
+    required (``TAG`` is decoded after the lookup: ``decode_in_handler``);
+    the new name is normalized too (``x`` -> ``docker.io/library/x:latest``)."""
     resolved = resolve(name)
     if resolved.image is None:
         raise APIError(404, "failed to find image %s: %s: image not known" % (name, resolved.name), "image not known")
-    repo, tag_ = form_get("repo"), form_get("tag") or "latest"
+    query = decode_query(TAG)
+    repo, tag_ = query["repo"], query["tag"] or "latest"
     if not repo:
         raise APIError(400, "repo parameter is required to tag an image")
     target = resolve("%s:%s" % (repo, tag_))

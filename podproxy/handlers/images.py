@@ -13,7 +13,7 @@ from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
-from ..web.responses import engine, features, form_get, json_response, no_content, text_response
+from ..web.responses import engine, features, json_response, no_content, text_response
 from ..web.routing import RouteTable
 from ..web.versioned import ByVersion
 
@@ -38,8 +38,10 @@ def list_filters(query_keys: set, form_get) -> list[str]:
 
 
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(list_filters, status=500))
-CHANGES = Query(Str("parent"), Str("diffType"))
+CHANGES = Query(Str("parent"), Str("diffType", enum=("", "all", "container", "image")))
 DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image"}
+# compat.TagImage / libpod UntagImage read repo and tag with r.Form.Get, no decoder
+TAG = Query(Str("repo"), Str("tag"), form=True)
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
 
 
@@ -179,11 +181,11 @@ def inspect(name):
     return json_response(200, data)
 
 
-@routes.route("POST", "/libpod/images/{name:.*}/tag")
-def tag(name):
+@routes.route("POST", "/libpod/images/{name:.*}/tag", query=TAG)
+def tag(name, query):
     """compat.TagImage: the image is looked up before ``repo`` is checked;
     ``repo``/``tag`` come from ``r.Form.Get``."""
-    repo, tag_ = form_get("repo"), form_get("tag") or "latest"
+    repo, tag_ = query["repo"], query["tag"] or "latest"
     if not repo:
         try:
             engine().inspect(name)
@@ -199,11 +201,11 @@ def tag(name):
     return text_response(201, "")
 
 
-@routes.route("POST", "/libpod/images/{name:.*}/untag")
-def untag(name):
+@routes.route("POST", "/libpod/images/{name:.*}/untag", query=TAG)
+def untag(name, query):
     """Reads ``repo``/``tag`` with ``r.Form.Get`` (a form body wins over the
     query, and no decoder: bad values cannot give 400)."""
-    repo, tag = form_get("repo"), form_get("tag")
+    repo, tag = query["repo"], query["tag"]
     tags = []
     if not repo and tag:
         raise APIError(400, "repo parameter is required to tag an image")

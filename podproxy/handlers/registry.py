@@ -32,8 +32,9 @@ from ..web.versioned import ByVersion
 # search overlap with no other route, so one table placed first keeps order.
 routes = RouteTable("registry")
 
-PULL = ByVersion(Query(Str("reference"), Str("OS"), Str("Arch"), Str("Variant"), Bool("tlsVerify", True),
-                       Bool("allTags"), Str("policy", "always"), Bool("quiet")),
+PULL = ByVersion(Query(Str("reference", required=True), Str("OS"), Str("Arch"), Str("Variant"),
+                       Bool("tlsVerify", True), Bool("allTags"),
+                       Str("policy", "always", enum=("always", "missing", "never", "newer")), Bool("quiet")),
                  pull_compat_mode=(Bool("compatMode"),), pull_retry=(Int("retry"), Str("retrydelay")))
 PUSH = ByVersion(Query(Bool("all"), Str("compressionFormat"), Str("destination"), Str("format"),
                        Bool("removeSignatures"), Bool("tlsVerify", True), Bool("quiet", True)),

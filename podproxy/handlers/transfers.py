@@ -45,13 +45,13 @@ TAR_TYPE = "application/x-tar"  # ... and of any other io.Reader
 FORM_TYPE = "application/x-www-form-urlencoded"
 UPLOAD_CHUNK = 1 << 20  # reads of a chunked body: measured ~2x faster than 64 KiB
 
-EXPORT = Query(Bool("compress"), Str("format", "oci-archive"))
-EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive"), Bool("ociAcceptUncompressedLayers"),
-                    List("references"))
+EXPORT = Query(Bool("compress"), Str("format", "oci-archive", enum=ARCHIVE_FORMATS + DIR_FORMATS))
+EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive", enum=ARCHIVE_FORMATS + DIR_FORMATS),
+                    Bool("ociAcceptUncompressedLayers"), List("references", required=True))
 IMPORT = Query(List("changes"), Str("message"), Str("reference"), Str("URL"), Str("OS"), Str("Architecture"),
                Str("Variant"))
-COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"), Str("format", "oci"),
-                         Bool("pause"), Bool("squash"), Str("repo"), Str("tag")),
+COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"),
+                         Str("format", "oci", enum=("oci", "docker")), Bool("pause"), Bool("squash"), Str("repo"), Str("tag")),
                    commit_stream=(Bool("stream"),))
 SCP = Query(Str("destination"), Bool("quiet"))
 

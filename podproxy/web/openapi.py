@@ -126,22 +126,6 @@ RESPONSES = {
     ("POST", "/build"): ok(200, "Docker's JSON build stream", JSON, ANY_OBJECT),
 }
 
-# parameters whose values podman checks against a list (a Query spec only
-# knows the type): (route key, name) -> schema
-PARAMS = {
-    ("/libpod/images/{name}/changes", "diffType"): {"type": "string", "enum": ["", "all", "container", "image"]},
-    ("/libpod/containers/{name}/changes", "diffType"): {"type": "string", "enum": ["", "all", "container", "image"]},
-    ("/libpod/images/{name}/get", "format"): {"type": "string", "enum": ["oci-archive", "docker-archive", "oci-dir",
-                                                                          "docker-dir"]},
-    ("/libpod/images/export", "format"): {"type": "string", "enum": ["oci-archive", "docker-archive", "oci-dir",
-                                                                      "docker-dir"]},
-    ("/libpod/commit", "format"): {"type": "string", "enum": ["oci", "docker"]},
-    ("/libpod/images/pull", "policy"): {"type": "string", "enum": ["always", "missing", "never", "newer"]},
-}
-
-# parameters podman's handler requires (400 without them)
-REQUIRED = {("/libpod/images/export", "references"), ("/libpod/images/pull", "reference")}
-
 _KINDS = {"bool": {"type": "boolean"}, "int": {"type": "integer", "format": "int64"}, "str": {"type": "string"}}
 
 
@@ -160,15 +144,17 @@ def _parameters(route) -> list:
         if p.kind == "list":
             schema = {"type": "array", "items": {"type": "string"}}
             params.append({"name": p.name, "in": "query", "schema": schema, "style": "form", "explode": True})
-            if (route.key, p.name) in REQUIRED:
+            if p.required:
                 params[-1].update(required=True)
                 schema["minItems"] = 1
             continue
-        schema = dict(PARAMS.get((route.key, p.name)) or _KINDS[p.kind])
+        schema = dict(_KINDS[p.kind])
+        if p.enum is not None:
+            schema["enum"] = list(p.enum)
         if p.default not in (None, "", 0, False):
             schema["default"] = p.default
         params.append({"name": p.name, "in": "query", "schema": schema})
-        if (route.key, p.name) in REQUIRED or p.name in route.queries:  # mux .Queries: the route needs it
+        if p.required or p.name in route.queries:  # mux .Queries: the route needs it
             params[-1].update(required=True)
             schema["minLength"] = 1
     if query is not None and query.filters is not None:

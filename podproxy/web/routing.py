@@ -49,6 +49,8 @@ class Route:
     regex: re.Pattern
     path: str = ""  # the template without /v{version}, as declared
     queries: tuple = ()  # query keys the route requires (mux's .Queries("key", "{key}"))
+    # the handler decodes ``query`` itself, where podman does (build: after the body)
+    decode_in_handler: bool = False
 
     @property
     def key(self) -> str:
@@ -71,7 +73,10 @@ class RouteTable:
 
     ``versioned`` registers ``/v{version}`` + path (podman's VersionedPath),
     ``unversioned`` the bare path; podman's libpod image routes are only
-    versioned, its compat and ping routes are both.
+    versioned, its compat and ping routes are both. The dispatcher decodes
+    ``query`` and passes it as ``query=``, unless ``decode_in_handler``:
+    then the handler calls ``responses.decode_query(SPEC)`` at the point
+    podman decodes (the build routes: after reading the body).
     """
 
     def __init__(self, name: str):
@@ -79,7 +84,7 @@ class RouteTable:
         self.routes: list[Route] = []
 
     def route(self, methods, path: str, *, query: Query | None = None, versioned: bool = True,
-              unversioned: bool = False, queries: tuple = ()):
+              unversioned: bool = False, queries: tuple = (), decode_in_handler: bool = False):
         if isinstance(methods, str):
             methods = (methods,)
 
@@ -91,7 +96,7 @@ class RouteTable:
                 templates.append("/v{version:%s}%s" % (VERSION, path))
             for template in templates:
                 self.routes.append(Route(tuple(methods), template, view, query, compile_template(template), path,
-                                         tuple(queries)))
+                                         tuple(queries), decode_in_handler))
             return view
 
         return register
