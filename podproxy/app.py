@@ -107,7 +107,7 @@ def dispatch(**_ignored):
         return _plain(405, "Method Not Allowed")
     guard.check_route(route)
     g.api_route = route
-    route_matched(request.environ, route.template)
+    route_matched(request.environ, route.template, route.facts.transfer)
     check_declared_size(services().settings.max_body_size)  # every body counts, not only uploads
     g.query_pairs = pairs
     g.request_uri = uri

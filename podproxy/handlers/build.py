@@ -31,7 +31,9 @@ from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
 from ..web.responses import decode_query, features, json_line, services
+from ..security.policy import CONTENT
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_OBJECT, JSON, ok
 from .transfers import request_body
 
 routes = RouteTable("build")
@@ -186,7 +188,8 @@ def _options(query) -> BuildOptions:
     )
 
 
-@routes.route("POST", "/libpod/build", query=BUILD, decode_in_handler=True)
+@routes.route("POST", "/libpod/build", query=BUILD, decode_in_handler=True, access=CONTENT,
+              response=ok(200, "build progress (a JSON stream)", JSON, ANY_OBJECT))
 def build():
     content_type = request.headers.get("Content-Type")
     if content_type is not None and content_type not in TAR_TYPES:

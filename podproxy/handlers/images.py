@@ -14,7 +14,9 @@ from ..gocompat.gojson import go_quote
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
 from ..web.responses import engine, features, json_response, no_content, text_response
+from ..security.policy import READ, WRITE
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_ARRAY, ANY_OBJECT, JSON, REMOVE_REPORT, STRING, TEXT, ok
 from ..web.versioned import ByVersion
 
 routes = RouteTable("images")
@@ -80,7 +82,7 @@ def _report(report: RemoveReport, errors) -> dict:
 
 # Registration order is podman's (register_images.go): first match wins.
 
-@routes.route("GET", "/libpod/images/{name:.*}/exists")
+@routes.route("GET", "/libpod/images/{name:.*}/exists", access=READ, response=ok(204, "the image exists", None))
 def exists(name):
     try:
         found = engine().exists(name)
@@ -91,7 +93,8 @@ def exists(name):
     return no_content()
 
 
-@routes.route("GET", "/libpod/images/{name:.*}/tree", query=TREE)
+@routes.route("GET", "/libpod/images/{name:.*}/tree", query=TREE, access=READ, response=ok(
+    200, "the image's layer tree", JSON, {"type": "object", "properties": {"Tree": STRING}, "required": ["Tree"]}))
 def tree(name, query):
     try:
         text = engine().tree(name, query["whatrequires"])
@@ -102,7 +105,8 @@ def tree(name, query):
     return json_response(200, {"Tree": text})
 
 
-@routes.route("DELETE", "/libpod/images/remove", query=BATCH_REMOVE)
+@routes.route("DELETE", "/libpod/images/remove", query=BATCH_REMOVE, access=WRITE,
+              response=ok(200, "what was removed, with the errors", JSON, REMOVE_REPORT))
 def batch_remove(query):
     """Always 200 with the errors listed. No ``images`` removes every image
     that is not in use, as podman does."""
@@ -111,7 +115,8 @@ def batch_remove(query):
     return json_response(200, _report(report, report.errors or None))
 
 
-@routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE)
+@routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE, access=WRITE,
+              response=ok(200, "what was removed", JSON, REMOVE_REPORT))
 def remove(name, query):
     report = engine().remove([name], force=query["force"], ignore=query.get("ignore", False),
                              lookup_manifest=query["lookupManifest"])
@@ -129,7 +134,8 @@ def _join_errors(errors: list) -> str:
     return "%d errors occurred:\n%s" % (len(errors), "\n".join("\t* " + e for e in errors))
 
 
-@routes.route("POST", "/libpod/images/prune", query=PRUNE)
+@routes.route("POST", "/libpod/images/prune", query=PRUNE, access=WRITE, response=ok(
+    200, "the removed images", JSON, {"type": "array", "nullable": True, "items": {"type": "object"}}))
 def prune(query):
     filters = query["filters"]
     all_images = query["all"]
@@ -147,7 +153,8 @@ def prune(query):
     return json_response(200, reports)
 
 
-@routes.route("GET", "/libpod/images/{name:.*}/history")
+@routes.route("GET", "/libpod/images/{name:.*}/history", access=READ,
+              response=ok(200, "the image's history", JSON, ANY_ARRAY))
 def history(name):
     try:
         layers = engine().history(name)
@@ -156,7 +163,8 @@ def history(name):
     return json_response(200, layers)
 
 
-@routes.route("GET", "/libpod/images/json", query=LIST)
+@routes.route("GET", "/libpod/images/json", query=LIST, access=READ,
+              response=ok(200, "image summaries", JSON, ANY_ARRAY))
 def list_images(query):
     """``digests=true`` is "unsupported": podman logs it and answers 200
     with no body at all (and no Content-Type)."""
@@ -172,7 +180,8 @@ def list_images(query):
     return json_response(200, summaries)
 
 
-@routes.route("GET", "/libpod/images/{name:.*}/json")
+@routes.route("GET", "/libpod/images/{name:.*}/json", access=READ,
+              response=ok(200, "ImageData, as podman image inspect", JSON, ANY_OBJECT))
 def inspect(name):
     try:
         data = engine().inspect(name)
@@ -181,7 +190,7 @@ def inspect(name):
     return json_response(200, data)
 
 
-@routes.route("POST", "/libpod/images/{name:.*}/tag", query=TAG)
+@routes.route("POST", "/libpod/images/{name:.*}/tag", query=TAG, access=WRITE, response=ok(201, "tagged", TEXT, STRING))
 def tag(name, query):
     """compat.TagImage: the image is looked up before ``repo`` is checked;
     ``repo``/``tag`` come from ``r.Form.Get``."""
@@ -201,7 +210,8 @@ def tag(name, query):
     return text_response(201, "")
 
 
-@routes.route("POST", "/libpod/images/{name:.*}/untag", query=TAG)
+@routes.route("POST", "/libpod/images/{name:.*}/untag", query=TAG, access=WRITE,
+              response=ok(201, "untagged", TEXT, STRING))
 def untag(name, query):
     """Reads ``repo``/``tag`` with ``r.Form.Get`` (a form body wins over the
     query, and no decoder: bad values cannot give 400)."""
@@ -222,8 +232,10 @@ def untag(name, query):
     return text_response(201, "")
 
 
-@routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES)
-@routes.route("GET", "/libpod/containers/{name}/changes", query=CHANGES)
+@routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES, access=READ, response=ok(
+    200, "file changes against the parent", JSON, {"type": "array", "items": {}, "nullable": True}))
+@routes.route("GET", "/libpod/containers/{name}/changes", query=CHANGES, access=READ, response=ok(
+    200, "file changes of the container", JSON, {"type": "array", "items": {}, "nullable": True}))
 def changes(name, query):
     """compat.Changes: images and containers (diffType), 500 on any miss.
     podman serves it on the containers path too, and the remote ``podman

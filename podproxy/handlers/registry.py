@@ -24,7 +24,9 @@ from ..security.registry_auth import RegistryAuth
 from ..web.errors import APIError, cause_of
 from ..web.query import Bool, Int, Query, Str
 from ..web.responses import features, json_line, json_response, services, text_response
+from ..security.policy import EXPORT, WRITE
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_ARRAY, JSON, ok
 from ..engine import scratch
 from ..web.versioned import ByVersion
 
@@ -223,7 +225,9 @@ def _pull_report(progress: Progress) -> dict:
     return {"images": ids, "id": ids[-1]} if ids else {}
 
 
-@routes.route("POST", "/libpod/images/pull", query=PULL)
+# podman writes these streams' status before any Content-Type: none is sent
+@routes.route("POST", "/libpod/images/pull", query=PULL, access=WRITE, response=ok(
+    200, "progress lines, then the pulled IDs (JSON lines, no Content-Type)", None))
 def pull(query):
     reference = query["reference"]
     compat = query.get("compatMode", False)
@@ -268,7 +272,8 @@ def pull(query):
         auth.close()
 
 
-@routes.route("POST", "/libpod/images/{name:.*}/push", query=PUSH)
+@routes.route("POST", "/libpod/images/{name:.*}/push", query=PUSH, access=EXPORT,
+              response=ok(200, "push progress (JSON lines, no Content-Type)", None))
 def push(name, query):
     bad = storage_reference_error(name)
     if bad:
@@ -329,7 +334,8 @@ def _search_filters(raw: str) -> list[str]:
     return ["%s=%s" % (k, v[0]) for k, v in parsed.items() if isinstance(v, list) and v and isinstance(v[0], str)]
 
 
-@routes.route("GET", "/libpod/images/search", query=SEARCH)
+@routes.route("GET", "/libpod/images/search", query=SEARCH, access=WRITE,
+              response=ok(200, "search results", JSON, ANY_ARRAY))
 def search(query):
     term = query["Term"]
     with _auth(term, single=features().search_single_credential) as auth:

@@ -30,7 +30,9 @@ from ..observability import access as observe
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, List, Query, Str
 from ..web.responses import engine, features, json_response, services
+from ..security import policy
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_OBJECT, BINARY, JSON, TAR, ok
 from ..engine import scratch
 from ..gocompat import gojson
 from ..web.versioned import ByVersion
@@ -51,7 +53,8 @@ EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive", enum=ARCHIVE_
 IMPORT = Query(List("changes"), Str("message"), Str("reference"), Str("URL"), Str("OS"), Str("Architecture"),
                Str("Variant"))
 COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"),
-                         Str("format", "oci", enum=("oci", "docker")), Bool("pause"), Bool("squash"), Str("repo"), Str("tag")),
+                         Str("format", "oci", enum=("oci", "docker")), Bool("pause"), Bool("squash"), Str("repo"),
+                         Str("tag")),
                    commit_stream=(Bool("stream"),))
 SCP = Query(Str("destination"), Bool("quiet"))
 
@@ -198,7 +201,8 @@ def image_not_found(name: str, err: PodmanError):
     raise ImageNotFoundOnOtherError(err)
 
 
-@routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT)
+@routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT, access=policy.EXPORT, transfer="export",
+              response=ok(200, "the image as an archive", TAR, BINARY))
 def export_image(name, query):
     fmt = query["format"]
     if fmt in DIR_FORMATS:
@@ -234,7 +238,8 @@ def _save_failed(name: str, e: PodmanError):
     raise e.with_status(400)
 
 
-@routes.route("GET", "/libpod/images/export", query=EXPORT_MANY)
+@routes.route("GET", "/libpod/images/export", query=EXPORT_MANY, access=policy.EXPORT, transfer="export",
+              response=ok(200, "the images as an archive", TAR, BINARY))
 def export_images(query):
     refs, fmt = query["references"] or [], query["format"]
     if not refs:
@@ -264,7 +269,8 @@ def export_images(query):
 
 # -- import --------------------------------------------------------------------
 
-@routes.route("POST", "/libpod/images/load")
+@routes.route("POST", "/libpod/images/load", access=policy.WRITE, transfer="load",
+              response=ok(200, "the loaded names", JSON, ANY_OBJECT))
 def load():
     try:
         names = transfers().load(request_body(settings().max_body_size))
@@ -275,7 +281,8 @@ def load():
     return json_response(200, {"Names": names})
 
 
-@routes.route("POST", "/libpod/images/import", query=IMPORT)
+@routes.route("POST", "/libpod/images/import", query=IMPORT, access=policy.WRITE, transfer="import",
+              response=ok(200, "the imported image", JSON, ANY_OBJECT))
 def import_image(query):
     url = query["URL"]
     try:
@@ -330,7 +337,8 @@ def url_body(url: str):
 _LOOKUP_FAILURES = ("no such container", "name or ID cannot be empty")
 
 
-@routes.route("POST", "/libpod/commit", query=COMMIT)
+@routes.route("POST", "/libpod/commit", query=COMMIT, access=policy.WRITE,
+              response=ok(200, "the new image's ID", JSON, ANY_OBJECT))
 def commit(query):
     fmt = query["format"]
     if fmt == "oci":
@@ -451,7 +459,8 @@ def _commit_stream(options: Commit, workdir: str | None = None) -> Response:
 
 # -- scp -----------------------------------------------------------------------
 
-@scp_routes.route("POST", "/libpod/images/scp/{name:.*}", query=SCP)
+@scp_routes.route("POST", "/libpod/images/scp/{name:.*}", query=SCP, access=policy.EXPORT,
+                  response=ok(200, "the scp report", JSON, ANY_OBJECT))
 def scp(name, query):
     """podman's ``ExecuteTransfer`` argument checks, answered here; a real
     (ssh) transfer only with --allow-scp."""

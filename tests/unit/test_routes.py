@@ -46,3 +46,50 @@ def test_the_query_of_build_tag_and_untag_is_documented():
             seen.add(route.key)
             assert wanted[route.key] <= _documented("POST", route), route.template
     assert seen == set(wanted)
+
+
+def test_every_route_declares_its_access_class():
+    """Every route podproxy serves (podman's and Flask's own) says what the
+    policy should make of it; registrations of one route name agree."""
+    from podproxy.security.policy import CLASSES
+    from podproxy.web.catalog import served
+
+    declared: dict = {}
+    for s in served(apidoc.default_app()):
+        assert s.facts.access in CLASSES, (s.method, s.key, s.facts.access)
+        assert declared.setdefault((s.method, s.key), s.facts.access) == s.facts.access, (s.method, s.key)
+
+
+def test_the_policy_classifies_only_served_routes():
+    """The policy's classes are the app's routes, not a list of its own:
+    a route podproxy does not serve is unclassified (``full`` only)."""
+    from podproxy.security import guard
+    from podproxy.security.policy import READ, preset_allows
+    from podproxy.web.catalog import served
+
+    app = apidoc.default_app()
+    classes = app.extensions[guard.EXTENSION].access.classes
+    assert set(classes) == {(s.method, s.key) for s in served(app)}
+    assert classes[("GET", "/libpod/images/{name}/json")] == READ
+    for unserved in [("GET", "/containers/json"), ("POST", "/containers/create"), ("GET", "/images/{name}/tree")]:
+        assert unserved not in classes
+        assert not preset_allows("read-only", classes.get(unserved))
+
+
+def test_transfers_are_declared_on_their_routes():
+    """The transfers gauge counts the routes that declare a transfer kind:
+    the libpod export, export-many, load and import."""
+    kinds = {(m, r.key): r.facts.transfer for r in ROUTES for m in r.methods if r.facts.transfer}
+    assert kinds == {("GET", "/libpod/images/{name}/get"): "export", ("GET", "/libpod/images/export"): "export",
+                     ("POST", "/libpod/images/load"): "load", ("POST", "/libpod/images/import"): "import"}
+
+
+def test_every_routes_parameters_are_in_the_openapi_document():
+    """Path and query parameters, for every route and method."""
+    for route in ROUTES:
+        for method in route.methods:
+            names = _documented(method, route)
+            for param in route.query.params if route.query else ():
+                assert param.name in names, (method, route.template, param.name)
+            if route.query is not None and route.query.filters is not None:
+                assert "filters" in names, (method, route.template)
