@@ -13,10 +13,12 @@ from werkzeug.routing import PathConverter
 from .engine.build import BuildEngine
 from .engine.cache import AnswerCache
 from .engine.images import ImageEngine
+from .engine.podman.errors import EngineError
 from .engine.podman.runner import Runner
 from .engine.registry import RegistryEngine
 from .engine.system import SystemEngine
 from .engine.transfers import TransferEngine
+from .handlers import errors as handler_errors
 from .handlers.health import ops
 from .observability import access as observe
 from .observability import metrics
@@ -134,6 +136,11 @@ def handle_api_error(err: APIError) -> Response:
     return resp
 
 
+def handle_engine_error(err: EngineError) -> Response:
+    """An engine error no handler translated: answered by its kind."""
+    return handle_api_error(handler_errors.answer(err))
+
+
 def handle_unexpected(err: Exception) -> Response:
     """podman's panic handler answers 500 with its error body; so do we,
     with the traceback in the log and never in the answer."""
@@ -188,6 +195,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     guard.install(app, settings)
     app.after_request(api_headers)
     app.register_error_handler(APIError, handle_api_error)
+    app.register_error_handler(EngineError, handle_engine_error)
     app.register_error_handler(Exception, handle_unexpected)
     app.wsgi_app = Observed(app.wsgi_app, settings.log_format)
     return app

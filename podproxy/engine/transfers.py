@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 
 from ..gocompat.reference import parse_error, tag_error
 from . import scratch, uploads
-from .podman.errors import Failure, PodmanError
+from .podman.errors import BAD_INPUT, UNSUPPORTED, EngineError, Failure, PodmanError
 from .podman.runner import NO_TIMEOUT, Runner
 from .podman.streams import CHUNK, Progress, Stream
 
@@ -227,10 +227,18 @@ def _scp_name_error(name: str) -> str | None:
     return parse_error(name)
 
 
-def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
-    """What podman's API answers for an scp request without transferring
-    anything (``ExecuteTransfer``'s argument checks, then "local transfers
-    need the CLI"): ``(status, message)``; None for an ssh transfer."""
+def _refused(message: str, kind: str) -> EngineError:
+    """An scp refusal: ``...: invalid argument`` wraps define.ErrInvalidArg
+    (the cause); any other message is its own cause."""
+    return EngineError(message, cause="invalid argument" if message.endswith(": invalid argument") else message,
+                       kind=kind)
+
+
+def scp_refusal(source: str, destination: str) -> EngineError | None:
+    """Why podman's API refuses an scp request without transferring
+    anything: ``ExecuteTransfer``'s argument checks (``BAD_INPUT``), then
+    "local transfers need the CLI" (``UNSUPPORTED``); None for an ssh
+    transfer."""
     locations = []
     for arg in [source] + ([destination] if destination else []):
         user, remote, image = "", False, arg
@@ -242,18 +250,19 @@ def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
                 remote = True
                 err = _scp_name_error(image) if image else None
                 if err:
-                    return 500, err
+                    return _refused(err, kind=BAD_INPUT)
         locations.append((user, remote, image))
     if len(locations) > 1:
         if not locations[0][2] and not locations[1][2]:
-            return 500, "a source image must be specified: invalid argument"
+            return _refused("a source image must be specified: invalid argument", kind=BAD_INPUT)
     elif not locations[0][2]:
-        return 500, "no source image specified: invalid argument"
+        return _refused("no source image specified: invalid argument", kind=BAD_INPUT)
     elif not locations[0][1] and not locations[0][0]:
-        return 500, "must specify a destination: invalid argument"
+        return _refused("must specify a destination: invalid argument", kind=BAD_INPUT)
     if any(remote for _, remote, _ in locations):
         return None
-    return 400, "cannot use the user transfer function on the remote client: invalid argument"
+    return _refused("cannot use the user transfer function on the remote client: invalid argument",
+                    kind=UNSUPPORTED)
 
 
 def _entries(root: str, rel: str = "") -> Iterator[str]:

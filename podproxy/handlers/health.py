@@ -12,6 +12,7 @@ import tempfile
 
 from flask import Blueprint, Response, current_app, g, request
 
+from ..engine.podman.errors import EngineError
 from ..observability import access as observe
 from ..observability import metrics
 from ..security import guard
@@ -53,7 +54,7 @@ def _full_places() -> list[str]:
     store = {}
     try:
         store = services().system.info(cached=True).get("store") or {}
-    except APIError:
+    except (APIError, EngineError):
         pass
     full = []
     for path in (store.get("graphRoot"), store.get("runRoot"), tempfile.gettempdir()):
@@ -79,7 +80,7 @@ def readyz():
         result = services().runner.run(["version", "--format", "json"], timeout=settings.ready_timeout)
         data = json.loads(result.stdout)
         version = (data.get("Server") or data.get("Client") or {}).get("Version", "")
-    except APIError as e:
+    except EngineError as e:
         return _json(503, {"status": "unavailable", "reason": e.message})
     except ValueError as e:
         return _json(503, {"status": "unavailable", "reason": "podman version printed no JSON: %s" % e})

@@ -11,13 +11,14 @@ from flask import Response
 from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
-from ..web.errors import APIError, ImageNotFoundOnOtherError
+from ..web.errors import APIError
 from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
 from ..web.responses import engine, features, json_response, no_content, text_response
 from ..security.policy import READ, WRITE
 from ..web.routing import RouteTable
 from ..web.schemas import ANY_ARRAY, ANY_OBJECT, JSON, REMOVE_REPORT, STRING, TEXT, ok
 from ..web.versioned import ByVersion
+from .errors import answer, error, image_not_found, internal_server_error
 
 routes = RouteTable("images")
 
@@ -56,18 +57,6 @@ def _go_bool(value: str) -> bool:
     raise APIError(500, 'strconv.ParseBool: parsing "%s": invalid syntax' % value, "invalid syntax")
 
 
-def image_not_found(name: str, err: PodmanError) -> APIError:
-    """``utils.ImageNotFound(w, name, fmt.Errorf("failed to find image %s: %w", name, err))``:
-    404 for "image not known", otherwise 500 (before podman 5.2 followed
-    by a second, 404 body: ``versions.single_not_found_body``)."""
-    wrapped = err.wrap("failed to find image %s" % name)
-    if wrapped.cause == "image not known":
-        return wrapped.with_status(404)
-    if features().single_not_found_body:
-        return wrapped.with_status(500)
-    return ImageNotFoundOnOtherError(wrapped)
-
-
 def _report(report: RemoveReport, errors) -> dict:
     """``LibpodImagesRemoveReport``: Deleted/Untagged omitted when empty."""
     body = {}
@@ -87,7 +76,7 @@ def exists(name):
     try:
         found = engine().exists(name)
     except PodmanError as e:
-        raise e.wrap("failed to find image %s" % name, 404)
+        raise error(404, e.wrap("failed to find image %s" % name))
     if not found:
         raise APIError(404, "failed to find image %s" % name)
     return no_content()
@@ -99,9 +88,9 @@ def tree(name, query):
     try:
         text = engine().tree(name, query["whatrequires"])
     except NotFound as e:
-        raise e.wrap("failed to find image %s" % name, 404)
+        raise error(404, e.wrap("failed to find image %s" % name))
     except PodmanError as e:
-        raise e.wrap("failed to generate image tree for %s" % name, 500)
+        raise internal_server_error(e.wrap("failed to generate image tree for %s" % name))
     return json_response(200, {"Tree": text})
 
 
@@ -120,18 +109,10 @@ def batch_remove(query):
 def remove(name, query):
     report = engine().remove([name], force=query["force"], ignore=query.get("ignore", False),
                              lookup_manifest=query["lookupManifest"])
-    if report.exit_code == 0:
-        return json_response(200, _report(report, []))
-    message = _join_errors(report.errors)
-    status = {1: 404, 2: 409}.get(report.exit_code, 500)
-    raise PodmanError(message, report.exit_code).with_status(status)
-
-
-def _join_errors(errors: list) -> str:
-    """podman's ``errorhandling.JoinErrors``."""
-    if len(errors) == 1:
-        return errors[0]
-    return "%d errors occurred:\n%s" % (len(errors), "\n".join("\t* " + e for e in errors))
+    failure = report.failure()
+    if failure is not None:
+        raise answer(failure)
+    return json_response(200, _report(report, []))
 
 
 @routes.route("POST", "/libpod/images/prune", query=PRUNE, access=WRITE, response=ok(
@@ -149,7 +130,7 @@ def prune(query):
         reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters,
                                  build_cache=query.get("buildcache", False))
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return json_response(200, reports)
 
 
@@ -176,7 +157,7 @@ def list_images(query):
         summaries = engine().summaries(include_intermediate=query["All"], filters=query["filters"],
                                        extended=features().list_arch_os)
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return json_response(200, summaries)
 
 
@@ -186,7 +167,7 @@ def inspect(name):
     try:
         data = engine().inspect(name)
     except PodmanError as e:
-        raise e.wrap("failed to find image %s" % name, 404)
+        raise error(404, e.wrap("failed to find image %s" % name))
     return json_response(200, data)
 
 
@@ -205,7 +186,7 @@ def tag(name, query):
         engine().tag(name, "%s:%s" % (repo, tag_))
     except PodmanError as e:
         if e.message.startswith("normalizing name "):  # the new name is bad
-            raise e.with_status(500)
+            raise internal_server_error(e)
         raise image_not_found(name, e)
     return text_response(201, "")
 
@@ -225,10 +206,10 @@ def untag(name, query):
         engine().untag(name, tags)
     except NotFound as e:
         if "image not known" in e.message:
-            raise e.wrap("failed to find image %s" % name, 404)
-        raise e.with_status(500)
+            raise error(404, e.wrap("failed to find image %s" % name))
+        raise internal_server_error(e)
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return text_response(201, "")
 
 
@@ -247,6 +228,6 @@ def changes(name, query):
     try:
         result = engine().changes(name, diff_type, query["parent"])
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return json_response(200, result)
 

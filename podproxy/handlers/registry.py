@@ -29,6 +29,7 @@ from ..web.routing import RouteTable
 from ..web.schemas import ANY_ARRAY, JSON, ok
 from ..engine import scratch
 from ..web.versioned import ByVersion
+from .errors import error
 
 # podman registers push first of all image routes (before scp); pull and
 # search overlap with no other route, so one table placed first keeps order.
@@ -316,7 +317,7 @@ def push(name, query):
         for _ in progress:
             pass
         if progress.exit_code != 0:
-            raise progress.failure().wrap('pushing image "%s"' % destination, 400)
+            raise error(400, progress.failure().wrap('pushing image "%s"' % destination))
         return text_response(200, "")
     finally:
         progress.close()

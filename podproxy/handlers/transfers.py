@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from ..engine.podman.errors import ClientGone, NotFound, PodmanError
+from ..engine.podman.errors import UNSUPPORTED, ClientGone, NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
 from ..engine.uploads import SocketBody
 from ..observability import access as observe
-from ..web.errors import APIError, ImageNotFoundOnOtherError
+from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
 from ..web.responses import engine, features, json_response, services
 from ..security import policy
@@ -36,6 +36,7 @@ from ..web.schemas import ANY_OBJECT, BINARY, JSON, TAR, ok
 from ..engine import scratch
 from ..gocompat import gojson
 from ..web.versioned import ByVersion
+from .errors import error, internal_server_error, lookup_failed
 
 log = logging.getLogger("podproxy.transfers")
 
@@ -190,15 +191,12 @@ def _streamed(chunks, content_type: str, close, length: int | None = None) -> Re
     return resp
 
 
-def image_not_found(name: str, err: PodmanError):
-    """podman's ``utils.ImageNotFound``: 404 for an unknown image; for
-    any other lookup error a 500 body (before podman 5.2 followed by a 404
-    body: ``versions.single_not_found_body``)."""
+def _lookup_failed(err: PodmanError):
+    """podman's ``utils.ImageNotFound`` where a save's lookup failed: 404
+    for an unknown image (``NotFound``), else ``errors.lookup_failed``."""
     if isinstance(err, NotFound):
-        raise err.with_status(404)
-    if features().single_not_found_body:
-        raise err.with_status(500)
-    raise ImageNotFoundOnOtherError(err)
+        raise error(404, err)
+    raise lookup_failed(err)
 
 
 @routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT, access=policy.EXPORT, transfer="export",
@@ -215,7 +213,7 @@ def export_image(name, query):
         try:  # podman looks the image up before it checks the format
             found = engine().exists(name)
         except PodmanError as e:
-            return image_not_found(name, e)
+            return _lookup_failed(e)
         if not found:
             raise APIError(404, "%s: image not known" % name, "image not known")
         raise APIError(500, 'unknown format "%s"' % fmt)
@@ -234,8 +232,8 @@ def export_image(name, query):
 def _save_failed(name: str, e: PodmanError):
     """Lookup errors as ``utils.ImageNotFound``; save errors are 400."""
     if isinstance(e, NotFound) or any(m in e.message for m in _LOOKUP_ERRORS):
-        return image_not_found(name, e)
-    raise e.with_status(400)
+        return _lookup_failed(e)
+    raise error(400, e)
 
 
 @routes.route("GET", "/libpod/images/export", query=EXPORT_MANY, access=policy.EXPORT, transfer="export",
@@ -250,7 +248,7 @@ def export_images(query):
         try:
             chunks = transfers().save_dir(refs[0], fmt, query["compress"], watch=client_socket())
         except PodmanError as e:
-            raise e.with_status(400)
+            raise error(400, e)
         return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
     fmt = {"oci-dir": "oci-archive", "docker-dir": "docker-archive"}.get(fmt, fmt)
     if fmt not in ARCHIVE_FORMATS:
@@ -260,7 +258,7 @@ def export_images(query):
         stream.first(client_socket())
     except PodmanError as e:
         stream.close()
-        raise e.with_status(400)
+        raise error(400, e)
     except BaseException:
         stream.close()
         raise
@@ -277,7 +275,7 @@ def load():
     except BodyTooLarge as e:
         return too_large(e)
     except PodmanError as e:
-        raise e.wrap("unable to load image", 500)
+        raise internal_server_error(e.wrap("unable to load image"))
     return json_response(200, {"Names": names})
 
 
@@ -296,7 +294,7 @@ def import_image(query):
     except BodyTooLarge as e:
         return too_large(e)
     except PodmanError as e:
-        raise e.wrap("unable to import tarball", 500)
+        raise internal_server_error(e.wrap("unable to import tarball"))
     return json_response(200, {"Id": image_id})
 
 
@@ -403,8 +401,8 @@ def _commit_config() -> bytes | None:
 
 def _commit_error(e: PodmanError) -> APIError:
     if any(m in e.message for m in _LOOKUP_FAILURES):
-        return e.with_status(404)
-    return e.with_status(500) if features().commit_failure_prefix_gone else e.wrap("CommitFailure", 500)
+        return error(404, e)
+    return internal_server_error(e if features().commit_failure_prefix_gone else e.wrap("CommitFailure"))
 
 
 def _commit_stream(options: Commit, workdir: str | None = None) -> Response:
@@ -465,9 +463,8 @@ def scp(name, query):
     """podman's ``ExecuteTransfer`` argument checks, answered here; a real
     (ssh) transfer only with --allow-scp."""
     refusal = scp_refusal(name, query["destination"])
-    if refusal is not None:
-        status, message = refusal
-        raise APIError(status, message, "invalid argument" if message.endswith(": invalid argument") else None)
+    if refusal is not None:  # ExecuteTransfer's errors: 500; a local transfer: podman's BadRequest
+        raise error(400, refusal) if refusal.kind == UNSUPPORTED else internal_server_error(refusal)
     if not settings().allow_scp:
         raise APIError(403, "image transfers over ssh are disabled on this server (start podproxy with "
                             "--allow-scp)", "scp disabled")

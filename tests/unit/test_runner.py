@@ -15,6 +15,7 @@ from podproxy.engine.podman.errors import (
     error_message,
 )
 from podproxy.engine.podman.runner import NO_TIMEOUT, Runner
+from podproxy.handlers.errors import answer
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_exit_codes_map_to_types():
     assert isinstance(error_for(2, "Error: x\n"), InUse)
     assert isinstance(error_for(125, "Error: nope: image not known\n"), NotFound)
     assert isinstance(error_for(125, "Error: bad\n"), Failure)
-    assert error_for(125, "Error: bad\n").status == 500
+    assert answer(error_for(125, "Error: bad\n")).status == 500
 
 
 def test_argv_is_a_list_with_global_options(fake_podman):
@@ -51,7 +52,7 @@ def test_timeout_kills_and_raises(fake_podman):
     podman = fake_podman("sleep 30\n")
     with pytest.raises(Unavailable) as e:
         Runner(podman, timeout=0.5).run(["image", "exists", "x"])
-    assert "timed out" in e.value.message and e.value.status == 500
+    assert "timed out" in e.value.message and answer(e.value).status == 500
 
 
 def test_no_timeout_is_an_explicit_value(fake_podman):
@@ -64,7 +65,7 @@ def test_no_timeout_is_an_explicit_value(fake_podman):
 def test_missing_podman():
     with pytest.raises(Unavailable) as e:
         Runner("/nonexistent/podman").run(["version"])
-    assert e.value.status == 500
+    assert answer(e.value).status == 500
 
 
 def test_stream_failure_after_output_raises_at_end(fake_podman):
