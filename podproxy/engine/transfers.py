@@ -14,11 +14,10 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import stat
 import tarfile
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..gocompat.reference import parse_error, tag_error
 from . import scratch, uploads
@@ -114,9 +113,10 @@ class TransferEngine:
         return stream
 
     def save_dir(self, name: str, format: str, compress: bool = False,
-                 watch: socket.socket | None = None) -> "DirTar":
+                 cancelled: Callable[[], bool] | None = None) -> "DirTar":
         """``podman image save --format oci-dir|docker-dir`` into a temp dir,
-        then that dir as a tar stream of known length. Errors are raised
+        then that dir as a tar stream of known length (``cancelled``: as
+        ``Stream.first``). Errors are raised
         before the first chunk is returned; the dir is removed when the
         stream ends or is closed, and at once on failure."""
         workdir = self._workdir()
@@ -124,7 +124,7 @@ class TransferEngine:
             target = os.path.join(workdir, "image")
             args = [*_save_args(format, compress), "--output=" + target, "--", name]
             with self.runner.stream(args, env=self._env(workdir)) as run:
-                run.first(watch)  # podman is silent until it exits (--quiet)
+                run.first(cancelled)  # podman is silent until it exits (--quiet)
                 for _ in run:
                     pass
             return DirTar(target, remove=workdir)

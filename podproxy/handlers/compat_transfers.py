@@ -20,7 +20,7 @@ from .transfers import (
     FORM_TYPE,
     BodyTooLarge,
     _streamed,
-    client_socket,
+    client_hung_up,
     request_body,
     settings,
     too_large,
@@ -35,7 +35,7 @@ LOAD = Query(Str("message"), Bool("quiet"))
 def _stream_save(names: list, on_error):
     stream = transfers().save(names, "docker-archive")
     try:
-        stream.first(client_socket())
+        stream.first(client_hung_up())
     except PodmanError as e:
         stream.close()
         raise on_error(e) from None

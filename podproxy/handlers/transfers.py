@@ -19,6 +19,8 @@ import logging
 import os
 import shutil
 import socket
+from functools import partial
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Response, request
@@ -73,9 +75,23 @@ def settings():
     return services().settings
 
 
-def client_socket():
-    """The client's socket under gunicorn (None in Flask's test client)."""
-    return request.environ.get("gunicorn.socket")
+def client_gone(sock: socket.socket) -> bool:
+    """True if the peer of ``sock`` has closed (EOF or reset); data sent
+    ahead by the client (a pipelined request) is not a close."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+
+
+def client_hung_up() -> Callable[[], bool] | None:
+    """The engine's cancel callable for a silent podman: whether the
+    client closed its connection (None in Flask's test client, which has
+    no socket)."""
+    sock = request.environ.get("gunicorn.socket")
+    return None if sock is None else partial(client_gone, sock)
 
 
 # -- uploads -----------------------------------------------------------------
@@ -205,7 +221,7 @@ def export_image(name, query):
     fmt = query["format"]
     if fmt in DIR_FORMATS:
         try:
-            chunks = transfers().save_dir(name, fmt, query["compress"], watch=client_socket())
+            chunks = transfers().save_dir(name, fmt, query["compress"], cancelled=client_hung_up())
         except PodmanError as e:
             return _save_failed(name, e)
         return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
@@ -219,7 +235,7 @@ def export_image(name, query):
         raise APIError(500, 'unknown format "%s"' % fmt)
     stream = transfers().save([name], fmt, query["compress"])
     try:
-        stream.first(client_socket())
+        stream.first(client_hung_up())
     except PodmanError as e:
         stream.close()
         return _save_failed(name, e)
@@ -246,7 +262,7 @@ def export_images(query):
         raise APIError(500, "multi-image archives must use format of docker-archive")
     if fmt in DIR_FORMATS and features().dir_export_tar:
         try:
-            chunks = transfers().save_dir(refs[0], fmt, query["compress"], watch=client_socket())
+            chunks = transfers().save_dir(refs[0], fmt, query["compress"], cancelled=client_hung_up())
         except PodmanError as e:
             raise error(400, e)
         return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
@@ -255,7 +271,7 @@ def export_images(query):
         raise APIError(500, 'unsupported format "%s"' % fmt)
     stream = transfers().save(refs, fmt, query["compress"], query["ociAcceptUncompressedLayers"])
     try:
-        stream.first(client_socket())
+        stream.first(client_hung_up())
     except PodmanError as e:
         stream.close()
         raise error(400, e)

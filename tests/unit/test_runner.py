@@ -3,10 +3,12 @@ to do on demand: hang, vanish, write to stdout and fail."""
 import os
 import stat
 import textwrap
+import time
 
 import pytest
 
 from podproxy.engine.podman.errors import (
+    ClientGone,
     Failure,
     InUse,
     NotFound,
@@ -189,3 +191,24 @@ def test_kill_group_does_not_wait_out_its_grace_for_a_zombie(fake_podman):
     kill_group(stream.pid, grace=5.0)
     assert time.monotonic() - start < 0.5  # was 1-2 s: until sh reaped the zombie
     stream.close()
+
+
+def test_a_silent_stream_is_cancelled_by_the_callers_callable(fake_podman):
+    """The engine is told "the client hung up" by a callable (it never sees
+    the client's socket): asked while podman is silent, podman is killed."""
+    runner = Runner(fake_podman("sleep 30; printf late\n"))
+    heard = []
+    runner.observers.append(lambda name, code, seconds: heard.append((name, code)))
+    asked = []
+    stream = runner.stream(["image", "save"])
+    started = time.monotonic()
+    with pytest.raises(ClientGone):
+        stream.first(lambda: asked.append(1) or len(asked) >= 3)
+    assert time.monotonic() - started < 5 and len(asked) == 3
+    assert heard and heard[0][1] < 0  # podman was killed
+    quick = runner.stream(["image", "save"])
+    with pytest.raises(ClientGone):
+        quick.first(lambda: True)
+    fast = Runner(fake_podman("printf now\n")).stream(["image", "save"])
+    assert fast.first(lambda: False) == b"now"
+    fast.close()
