@@ -22,7 +22,7 @@ import shutil
 from flask import Response, g, request
 
 from ..engine import context as contexts
-from ..engine import scratch, uploads
+from ..engine import scratch
 from ..engine.build import BuildOptions
 from ..gocompat import gojson
 from ..gocompat.references import registry_of
@@ -108,14 +108,12 @@ def _containerfiles(query, context: str) -> tuple[list[str], APIError | None]:
 
 
 def _unpack(workdir: str) -> str:
-    """The request body -> ``workdir/tarBall`` -> ``workdir/build``."""
+    """The request body unpacked in ``workdir/build`` (``engine.context.receive``), its
+    errors as podman answers them."""
     settings = services().settings
-    tarball = os.path.join(workdir, "tarBall")
-    uploads.save(request_body(settings.max_body_size), tarball)
-    context = os.path.join(workdir, "build")
-    os.mkdir(context, 0o700)
+    body = request_body(settings.max_body_size)
     try:
-        contexts.unpack(tarball, context, settings.max_context_size, MAX_CONTEXT_MEMBERS)
+        return contexts.receive(body, workdir, settings.max_context_size, MAX_CONTEXT_MEMBERS)
     except contexts.ContextTooLarge as e:
         raise APIError(413, "%s (start podproxy with a larger --max-context-size)" % e,
                        "build context too large") from None
@@ -124,9 +122,6 @@ def _unpack(workdir: str) -> str:
         if message == "unexpected EOF":  # not a tar, or cut short: what Go's tar reader says
             raise APIError(500, message) from None
         raise APIError(500, "unpacking the build context: %s" % _client_view(message, workdir)) from None
-    finally:
-        os.unlink(tarball)
-    return context
 
 
 def _client_view(text: str, workdir: str) -> str:

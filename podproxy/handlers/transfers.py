@@ -27,6 +27,7 @@ from flask import Response, request
 
 from ..engine.podman.errors import UNSUPPORTED, ClientGone, NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
+from ..engine.fetch import FetchFailed, TooLarge, fetch
 from ..engine.uploads import SocketBody
 from ..observability import access as observe
 from ..web.errors import APIError
@@ -316,34 +317,26 @@ def import_image(query):
 
 def url_body(url: str):
     """The ``url`` source: off unless --allow-url-import; then only http(s),
-    fetched here with ``requests`` and streamed into podman (podman's own
+    fetched by ``engine.fetch`` and streamed into podman (podman's own
     service would also open any path on the server)."""
     if not settings().allow_url_import:
         raise APIError(403, "importing from a URL is disabled on this server (start podproxy with "
                             "--allow-url-import)", "URL import disabled")
     if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
         raise APIError(400, "only http and https URLs can be imported: %s" % url, "unsupported URL")
-    import requests
-
     limit = settings().max_body_size
     try:
-        resp = requests.get(url, stream=True, timeout=(10, 300))
-        resp.raise_for_status()
-    except requests.RequestException as e:
-        raise APIError(500, "unable to import tarball: fetching %s: %s" % (url, e), str(e)) from None
+        chunks = fetch(url, limit)
+    except FetchFailed as e:
+        raise internal_server_error(e.wrap("unable to import tarball"))
 
-    def chunks():
-        total = 0
+    def bounded():
         try:
-            for chunk in resp.iter_content(64 * 1024):
-                total += len(chunk)
-                if limit and total > limit:
-                    raise BodyTooLarge(limit)
-                yield chunk
-        finally:
-            resp.close()
+            yield from chunks
+        except TooLarge:
+            raise BodyTooLarge(limit) from None
 
-    return chunks()
+    return bounded()
 
 
 # -- commit --------------------------------------------------------------------
