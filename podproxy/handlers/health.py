@@ -77,9 +77,7 @@ def readyz():
     the store and temp dir are not (nearly) full."""
     settings = services().settings
     try:
-        result = services().runner.run(["version", "--format", "json"], timeout=settings.ready_timeout)
-        data = json.loads(result.stdout)
-        version = (data.get("Server") or data.get("Client") or {}).get("Version", "")
+        version = services().system.probe(settings.ready_timeout)
     except EngineError as e:
         return _json(503, {"status": "unavailable", "reason": e.message})
     except ValueError as e:
