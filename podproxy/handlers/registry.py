@@ -21,7 +21,8 @@ from ..engine.podman.streams import Progress
 from ..gocompat import gojson
 from ..gocompat.references import registry_of, storage_reference_error, transport_error
 from ..security.registry_auth import RegistryAuth
-from ..web.errors import APIError, cause_of
+from ..gocompat.causes import cause_of
+from ..web.errors import APIError
 from ..web.query import Bool, Int, Query, Str
 from ..web.responses import features, json_line, json_response, services, text_response
 from ..security.policy import EXPORT, WRITE

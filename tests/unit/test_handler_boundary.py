@@ -109,3 +109,24 @@ def test_no_handler_builds_a_podman_command_line():
             tree = ast.parse(open(os.path.join(HANDLERS, name)).read())
             found += [(name, n.lineno) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "runner"]
     assert not found, found
+
+
+def test_the_engine_imports_no_http_layer():
+    """engine/ depends on gocompat/ and itself only: not on web/, handlers/,
+    security/ or Flask (it chooses no status and reads no request)."""
+    engine = os.path.join(HANDLERS, "..", "engine")
+    found = []
+    for root, _, files in os.walk(engine):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            tree = ast.parse(open(os.path.join(root, name)).read())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    if module.split(".")[0] in ("web", "handlers", "security", "flask", "werkzeug") or \
+                            module.startswith("podproxy.") and module.split(".")[1] in ("web", "handlers", "security"):
+                        found.append((name, module))
+                elif isinstance(node, ast.Import):
+                    found += [(name, a.name) for a in node.names if a.name.split(".")[0] in ("flask", "werkzeug")]
+    assert not found, found

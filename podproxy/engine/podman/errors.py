@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import signal
 
-from ...web.errors import cause_of
+from ...gocompat.causes import cause_of
 
 NOT_FOUND = "not found"  # no such image or container
 CONFLICT = "conflict"  # the image is in use
