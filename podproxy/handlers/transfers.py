@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import shutil
 import socket
 from functools import partial
@@ -78,7 +79,13 @@ def settings():
 
 def client_gone(sock: socket.socket) -> bool:
     """True if the peer of ``sock`` has closed (EOF or reset); data sent
-    ahead by the client (a pipelined request) is not a close."""
+    ahead by the client (a pipelined request) is not a close. Never waits:
+    the socket is peeked only once poll says it is readable (a socket with
+    a timeout would make even a MSG_DONTWAIT recv wait that long)."""
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN | select.POLLRDHUP | select.POLLHUP)
+    if not poller.poll(0):
+        return False
     try:
         return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
     except (BlockingIOError, InterruptedError):

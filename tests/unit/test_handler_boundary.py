@@ -130,3 +130,27 @@ def test_the_engine_imports_no_http_layer():
                 elif isinstance(node, ast.Import):
                     found += [(name, a.name) for a in node.names if a.name.split(".")[0] in ("flask", "werkzeug")]
     assert not found, found
+
+
+def test_client_gone_never_waits_on_a_socket_with_a_timeout():
+    """The engine asks the handler's cancel callable every 0.2 s: the peek
+    must not wait (gunicorn's worker gives the socket a timeout)."""
+    import socket
+    import time
+
+    from podproxy.handlers.transfers import client_gone
+
+    ours, client = socket.socketpair()
+    ours.settimeout(5)
+    try:
+        started = time.monotonic()
+        assert not client_gone(ours)
+        client.sendall(b"GET / HTTP/1.1\r\n")  # a pipelined request is not a hang-up
+        assert not client_gone(ours)
+        assert time.monotonic() - started < 1
+        ours.recv(100)
+        client.close()
+        assert client_gone(ours)
+    finally:
+        ours.close()
+        client.close()
