@@ -13,10 +13,12 @@ from werkzeug.routing import PathConverter
 from .engine.build import BuildEngine
 from .engine.cache import AnswerCache
 from .engine.images import ImageEngine
+from .engine.podman.errors import EngineError
 from .engine.podman.runner import Runner
 from .engine.registry import RegistryEngine
 from .engine.system import SystemEngine
 from .engine.transfers import TransferEngine
+from .handlers import errors as handler_errors
 from .handlers.health import ops
 from .observability import access as observe
 from .observability import metrics
@@ -108,11 +110,11 @@ def dispatch(**_ignored):
         return _plain(405, "Method Not Allowed")
     guard.check_route(route)
     g.api_route = route
-    route_matched(request.environ, route.template)
+    route_matched(request.environ, route.template, route.facts.transfer)
     check_declared_size(services().settings.max_body_size)  # every body counts, not only uploads
     g.query_pairs = pairs
     g.request_uri = uri
-    if route.query is not None:
+    if route.query is not None and not route.decode_in_handler:
         params["query"] = route.query.decode(g.query_pairs, uri, form_get)
     return route.view(**params)
 
@@ -133,6 +135,11 @@ def handle_api_error(err: APIError) -> Response:
     resp = Response(err.body(), status=err.status, content_type=JSON_CONTENT_TYPE)
     resp.headers.extend(getattr(err, "headers", {}))  # WWW-Authenticate, Retry-After
     return resp
+
+
+def handle_engine_error(err: EngineError) -> Response:
+    """An engine error no handler translated: answered by its kind."""
+    return handle_api_error(handler_errors.answer(err))
 
 
 def handle_unexpected(err: Exception) -> Response:
@@ -189,6 +196,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     guard.install(app, settings)
     app.after_request(api_headers)
     app.register_error_handler(APIError, handle_api_error)
+    app.register_error_handler(EngineError, handle_engine_error)
     app.register_error_handler(Exception, handle_unexpected)
     app.wsgi_app = Observed(app.wsgi_app, settings.log_format)
     return app

@@ -1,5 +1,5 @@
-"""Build contexts: unpacking one within limits, and finding what in its
-Containerfiles would make the build reach the network.
+"""Build contexts: receiving and unpacking one within limits, and finding
+what in its Containerfiles would make the build reach the network.
 
 ``unpack`` extracts a context tar (plain or compressed) with Python's
 ``data`` filter (no absolute paths, no ``..``, no devices, no links out of
@@ -23,8 +23,11 @@ asking for a network (``--network``) are reported too, and so is a
 from __future__ import annotations
 
 import json
+import os
 import re
 import tarfile
+
+from . import uploads
 
 
 class ContextTooLarge(Exception):
@@ -101,6 +104,22 @@ _ADD = re.compile(r"^\s*(?:onbuild\s+)?add(?:\s|$)", re.IGNORECASE)
 _RUN = re.compile(r"^\s*(?:onbuild\s+)?run(?:\s|$)", re.IGNORECASE)
 _CPP = re.compile(r"^\s*#\s*(include|define|undef|if|ifdef|ifndef|elif|else|endif|line|pragma|error)\b")
 _REMOTE = ("://", "git@", "$")
+
+
+def receive(body, workdir: str, max_bytes: int = 0, max_members: int = 0) -> str:
+    """A build request's body (``uploads.save`` input) -> ``workdir/tarBall``
+    -> unpacked in ``workdir/build`` (``unpack``, same errors), which is
+    returned; the tarball is removed once unpacked. The caller removes
+    ``workdir`` on every path."""
+    tarball = os.path.join(workdir, "tarBall")
+    uploads.save(body, tarball)
+    context = os.path.join(workdir, "build")
+    os.mkdir(context, 0o700)
+    try:
+        unpack(tarball, context, max_bytes, max_members)
+    finally:
+        os.unlink(tarball)
+    return context
 
 
 def _continues(line: str) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..gocompat.gojson import go_quote
 from .cache import AnswerCache
 from .podman import argv as validate
-from .podman.errors import Failure, NotFound, PodmanError, error_message
+from .podman.errors import Failure, InUse, NotFound, PodmanError, error_message
 from .podman.runner import Completed, Runner
 
 
@@ -29,6 +29,22 @@ class RemoveReport:
     untagged: list = field(default_factory=list)
     exit_code: int = 0
     errors: list = field(default_factory=list)
+
+    def failure(self) -> PodmanError | None:
+        """The failed removal as an error, typed by podman's exit code (1:
+        no such image, 2: in use), its message the joined errors; None when
+        podman succeeded."""
+        if self.exit_code == 0:
+            return None
+        kind = {1: NotFound, 2: InUse}.get(self.exit_code, Failure)
+        return kind(join_errors(self.errors), self.exit_code)
+
+
+def join_errors(errors: list) -> str:
+    """podman's ``errorhandling.JoinErrors``."""
+    if len(errors) == 1:
+        return errors[0]
+    return "%d errors occurred:\n%s" % (len(errors), "\n".join("\t* " + e for e in errors))
 
 
 def _lines(text: str) -> list[str]:

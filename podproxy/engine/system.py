@@ -1,4 +1,5 @@
-"""What podman says about itself: ``podman version`` and ``podman info``.
+"""What podman says about itself: ``podman version`` and ``podman info``
+(and its containers' states, for Docker's info).
 
 Both are static for the life of the podman binary, so the first answer is
 kept (the API headers need the version on every request). A failed call is
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 
+from .podman.errors import PodmanError
 from .podman.runner import Runner
 from .versions import Features
 
@@ -43,6 +45,24 @@ class SystemEngine:
         with self._lock:
             self._info = data
         return data
+
+    def probe(self, timeout: float) -> str:
+        """Ask ``podman version`` now (never cached), within ``timeout``
+        seconds: podman's Version. ``EngineError`` when podman does not
+        answer, ``ValueError`` when it printed no JSON."""
+        data = json.loads(self.runner.run(["version", "--format", "json"], timeout=timeout).stdout)
+        return (data.get("Server") or data.get("Client") or {}).get("Version", "")
+
+    def container_states(self) -> dict:
+        """Containers by state (``podman ps --all``), counted; {} when podman fails."""
+        try:
+            out = self.runner.run(["ps", "--all", "--format", "{{.State}}"]).text
+        except PodmanError:
+            return {}
+        states: dict = {}
+        for line in out.split():
+            states[line.strip().lower()] = states.get(line.strip().lower(), 0) + 1
+        return states
 
     def features(self) -> Features:
         """The versioned behaviours of the podman podproxy runs (see

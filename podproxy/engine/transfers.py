@@ -14,15 +14,14 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import stat
 import tarfile
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..gocompat.reference import parse_error, tag_error
 from . import scratch, uploads
-from .podman.errors import Failure, PodmanError
+from .podman.errors import BAD_INPUT, UNSUPPORTED, EngineError, Failure, PodmanError
 from .podman.runner import NO_TIMEOUT, Runner
 from .podman.streams import CHUNK, Progress, Stream
 
@@ -114,9 +113,10 @@ class TransferEngine:
         return stream
 
     def save_dir(self, name: str, format: str, compress: bool = False,
-                 watch: socket.socket | None = None) -> "DirTar":
+                 cancelled: Callable[[], bool] | None = None) -> "DirTar":
         """``podman image save --format oci-dir|docker-dir`` into a temp dir,
-        then that dir as a tar stream of known length. Errors are raised
+        then that dir as a tar stream of known length (``cancelled``: as
+        ``Stream.first``). Errors are raised
         before the first chunk is returned; the dir is removed when the
         stream ends or is closed, and at once on failure."""
         workdir = self._workdir()
@@ -124,7 +124,7 @@ class TransferEngine:
             target = os.path.join(workdir, "image")
             args = [*_save_args(format, compress), "--output=" + target, "--", name]
             with self.runner.stream(args, env=self._env(workdir)) as run:
-                run.first(watch)  # podman is silent until it exits (--quiet)
+                run.first(cancelled)  # podman is silent until it exits (--quiet)
                 for _ in run:
                     pass
             return DirTar(target, remove=workdir)
@@ -227,10 +227,18 @@ def _scp_name_error(name: str) -> str | None:
     return parse_error(name)
 
 
-def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
-    """What podman's API answers for an scp request without transferring
-    anything (``ExecuteTransfer``'s argument checks, then "local transfers
-    need the CLI"): ``(status, message)``; None for an ssh transfer."""
+def _refused(message: str, kind: str) -> EngineError:
+    """An scp refusal: ``...: invalid argument`` wraps define.ErrInvalidArg
+    (the cause); any other message is its own cause."""
+    return EngineError(message, cause="invalid argument" if message.endswith(": invalid argument") else message,
+                       kind=kind)
+
+
+def scp_refusal(source: str, destination: str) -> EngineError | None:
+    """Why podman's API refuses an scp request without transferring
+    anything: ``ExecuteTransfer``'s argument checks (``BAD_INPUT``), then
+    "local transfers need the CLI" (``UNSUPPORTED``); None for an ssh
+    transfer."""
     locations = []
     for arg in [source] + ([destination] if destination else []):
         user, remote, image = "", False, arg
@@ -242,18 +250,19 @@ def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
                 remote = True
                 err = _scp_name_error(image) if image else None
                 if err:
-                    return 500, err
+                    return _refused(err, kind=BAD_INPUT)
         locations.append((user, remote, image))
     if len(locations) > 1:
         if not locations[0][2] and not locations[1][2]:
-            return 500, "a source image must be specified: invalid argument"
+            return _refused("a source image must be specified: invalid argument", kind=BAD_INPUT)
     elif not locations[0][2]:
-        return 500, "no source image specified: invalid argument"
+        return _refused("no source image specified: invalid argument", kind=BAD_INPUT)
     elif not locations[0][1] and not locations[0][0]:
-        return 500, "must specify a destination: invalid argument"
+        return _refused("must specify a destination: invalid argument", kind=BAD_INPUT)
     if any(remote for _, remote, _ in locations):
         return None
-    return 400, "cannot use the user transfer function on the remote client: invalid argument"
+    return _refused("cannot use the user transfer function on the remote client: invalid argument",
+                    kind=UNSUPPORTED)
 
 
 def _entries(root: str, rel: str = "") -> Iterator[str]:

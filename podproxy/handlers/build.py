@@ -22,7 +22,7 @@ import shutil
 from flask import Response, g, request
 
 from ..engine import context as contexts
-from ..engine import scratch, uploads
+from ..engine import scratch
 from ..engine.build import BuildOptions
 from ..gocompat import gojson
 from ..gocompat.platforms import cli_platform, platform_error
@@ -31,8 +31,10 @@ from ..security.registry_auth import RegistryAuth
 from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
-from ..web.responses import features, json_line, services
+from ..web.responses import decode_query, features, json_line, services
+from ..security.policy import CONTENT
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_OBJECT, JSON, ok
 from ..web.versioned import ByVersion
 from .transfers import request_body
 
@@ -109,14 +111,12 @@ def _containerfiles(query, context: str) -> tuple[list[str], APIError | None]:
 
 
 def _unpack(workdir: str) -> str:
-    """The request body -> ``workdir/tarBall`` -> ``workdir/build``."""
+    """The request body unpacked in ``workdir/build`` (``engine.context.receive``), its
+    errors as podman answers them."""
     settings = services().settings
-    tarball = os.path.join(workdir, "tarBall")
-    uploads.save(request_body(settings.max_body_size), tarball)
-    context = os.path.join(workdir, "build")
-    os.mkdir(context, 0o700)
+    body = request_body(settings.max_body_size)
     try:
-        contexts.unpack(tarball, context, settings.max_context_size, MAX_CONTEXT_MEMBERS)
+        return contexts.receive(body, workdir, settings.max_context_size, MAX_CONTEXT_MEMBERS)
     except contexts.ContextTooLarge as e:
         raise APIError(413, "%s (start podproxy with a larger --max-context-size)" % e,
                        "build context too large") from None
@@ -125,9 +125,6 @@ def _unpack(workdir: str) -> str:
         if message == "unexpected EOF":  # not a tar, or cut short: what Go's tar reader says
             raise APIError(500, message) from None
         raise APIError(500, "unpacking the build context: %s" % _client_view(message, workdir)) from None
-    finally:
-        os.unlink(tarball)
-    return context
 
 
 def _client_view(text: str, workdir: str) -> str:
@@ -211,7 +208,8 @@ def _options(query) -> BuildOptions:
     )
 
 
-@routes.route("POST", "/libpod/build")
+@routes.route("POST", "/libpod/build", query=BUILD, decode_in_handler=True, access=CONTENT,
+              response=ok(200, "build progress (a JSON stream)", JSON, ANY_OBJECT))
 def build():
     content_type = request.headers.get("Content-Type")
     if content_type is not None and content_type not in TAR_TYPES:
@@ -222,7 +220,7 @@ def build():
     try:
         context = _unpack(workdir)
         try:  # after the body, as podman does, and without the usual prefix
-            query = BUILD.decode(g.query_pairs, g.request_uri)
+            query = decode_query(BUILD)
         except APIError as e:
             raise APIError(400, e.cause) from None
         if query["remote"]:

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 
-from flask import Response, g
+from flask import Response
 
 from ..engine import scratch
 from ..web.errors import APIError
@@ -23,7 +23,7 @@ from ..web.query import Bool, Query
 from ..web.versioned import ByVersion
 from .build import BUILD, _containerfiles, _options, _unpack, start_build
 from .compat_images import resolve
-from ..web.responses import json_line
+from ..web.responses import decode_query, json_line
 
 COMPAT_BUILD = ByVersion(Query(*BUILD.base.params, Bool("pull")), **BUILD.extra)
 _ID = re.compile(r"[0-9a-f]{64}\Z")
@@ -35,7 +35,7 @@ def build():
     try:
         context = _unpack(workdir)
         try:  # after the body, as podman does, and without the usual prefix
-            query = COMPAT_BUILD.decode(g.query_pairs, g.request_uri)
+            query = decode_query(COMPAT_BUILD)
         except APIError as e:
             raise APIError(400, e.cause) from None
         if "dockerfile" in query.present:

@@ -9,11 +9,13 @@ compat routes before libpod ones). Every name goes through podman's
 from __future__ import annotations
 
 from ..engine.compat import CompatEngine, Resolved, Unresolvable, image_inspect
+from ..engine.images import join_errors
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, Filters, Query, Str, Values, common_filters, prepare_filters
-from .images import _join_errors, image_not_found
-from ..web.responses import engine, form_get, json_response, text_response
+from .errors import error, image_not_found, internal_server_error
+from .images import TAG
+from ..web.responses import decode_query, engine, json_response, text_response
 
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
@@ -49,7 +51,7 @@ def list_images(query):
     try:
         summaries = engine().summaries(include_intermediate=query["All"], filters=filters)
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     for summary in summaries:
         summary["Id"] = "sha256:" + summary["Id"]
     return json_response(200, summaries)
@@ -61,13 +63,13 @@ def remove(name, query):
     resolved = resolve(name)
     report = engine().remove([resolved.name], force=query["force"])
     if report.exit_code != 0:
-        first = report.errors[0] if report.errors else _join_errors(report.errors)
+        first = report.errors[0] if report.errors else join_errors(report.errors)
         err = PodmanError(first, report.exit_code)
         if err.cause == "image not known":
-            raise err.wrap("failed to find image %s" % name, 404)
+            raise error(404, err.wrap("failed to find image %s" % name))
         if err.cause == "image is in use by a container":
-            raise err.wrap("image %s is in use" % name, 409)
-        raise err.with_status(500)
+            raise error(409, err.wrap("image %s is in use" % name))
+        raise internal_server_error(err)
     return json_response(200, [{"Deleted": d} for d in report.deleted] + [{"Untagged": u} for u in report.untagged])
 
 
@@ -92,19 +94,20 @@ def inspect(name):
 
 def tag(name):
     """compat.TagImage: the image is looked up first, then ``repo`` is
-    required; the new name is normalized too (``x`` ->
-    ``docker.io/library/x:latest``)."""
+    required (``TAG`` is decoded after the lookup: ``decode_in_handler``);
+    the new name is normalized too (``x`` -> ``docker.io/library/x:latest``)."""
     resolved = resolve(name)
     if resolved.image is None:
         raise APIError(404, "failed to find image %s: %s: image not known" % (name, resolved.name), "image not known")
-    repo, tag_ = form_get("repo"), form_get("tag") or "latest"
+    query = decode_query(TAG)
+    repo, tag_ = query["repo"], query["tag"] or "latest"
     if not repo:
         raise APIError(400, "repo parameter is required to tag an image")
     target = resolve("%s:%s" % (repo, tag_))
     try:
         engine().tag(resolved.image["Id"], target.name)
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return text_response(201, "")
 
 
@@ -120,7 +123,7 @@ def prune(query):
     try:
         reports = engine().prune(filters=filters)
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return json_response(200, {"ImagesDeleted": [{"Deleted": r["Id"]} for r in reports],
                                "SpaceReclaimed": sum(r["Size"] for r in reports)})
 

@@ -33,6 +33,7 @@ from ..web.query import Bool, List, Query, Str
 from ..gocompat.references import registry_of, storage_reference_error
 from ..security.registry_auth import RegistryAuth
 from .compat_images import resolve
+from .errors import internal_server_error
 from .registry import registry
 from ..web.responses import engine, json_response
 from .transfers import BodyTooLarge, request_body, settings, too_large, transfers, url_body
@@ -153,7 +154,7 @@ def import_(query):
     except BodyTooLarge as e:
         return too_large(e)
     except PodmanError as e:
-        raise e.wrap("unable to import tarball", 500)
+        raise internal_server_error(e.wrap("unable to import tarball"))
     return json_response(200, {"status": image_id, "progress": "", "progressDetail": {}, "id": image_id})
 
 

@@ -14,7 +14,6 @@ import os
 import threading
 import uuid
 
-from ..engine.podman.errors import PodmanError
 from ..web.responses import json_response, services
 
 # containers/common's default [engine.runtimes]: the first path of each, as
@@ -77,7 +76,7 @@ def _index_configs(registries: dict) -> dict:
 def info():
     system = services().system
     data = system.info()
-    states = _container_states()
+    states = services().system.container_states()
     version = system.version()
     host, store = data.get("host", {}), data.get("store", {})
     plugins = data.get("plugins", {})
@@ -159,16 +158,3 @@ def info():
         "Uptime": host.get("uptime", ""),
     }
     return json_response(200, body)
-
-
-def _container_states() -> dict:
-    """Container states as ``podman ps -a`` reports them, counted."""
-    runner = services().runner
-    try:
-        out = runner.run(["ps", "--all", "--format", "{{.State}}"]).text
-    except PodmanError:
-        return {}
-    states: dict = {}
-    for line in out.split():
-        states[line.strip().lower()] = states.get(line.strip().lower(), 0) + 1
-    return states

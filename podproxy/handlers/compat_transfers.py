@@ -13,13 +13,14 @@ from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
 from .compat_images import resolve
+from .errors import error, internal_server_error
 from ..web.responses import json_response
 from .transfers import (
     ARCHIVE_TYPE,
     FORM_TYPE,
     BodyTooLarge,
     _streamed,
-    client_socket,
+    client_hung_up,
     request_body,
     settings,
     too_large,
@@ -34,7 +35,7 @@ LOAD = Query(Str("message"), Bool("quiet"))
 def _stream_save(names: list, on_error):
     stream = transfers().save(names, "docker-archive")
     try:
-        stream.first(client_socket())
+        stream.first(client_hung_up())
     except PodmanError as e:
         stream.close()
         raise on_error(e) from None
@@ -51,8 +52,8 @@ def export_image(name):
 
     def failed(e: PodmanError) -> APIError:
         if e.cause == "image not known":
-            return e.wrap("failed to find image %s" % name, 404)
-        return e.wrap("unable to create tempfile", 500)  # sic: podman's text
+            return error(404, e.wrap("failed to find image %s" % name))
+        return internal_server_error(e.wrap("unable to create tempfile"))  # sic: podman's text
 
     return _stream_save([resolved.name], failed)
 
@@ -64,7 +65,7 @@ def export_images(query):
     if not names:
         raise APIError(400, "no images to download")
     resolved = [resolve(n).name for n in names]
-    return _stream_save(resolved, lambda e: e.with_status(500))
+    return _stream_save(resolved, internal_server_error)
 
 
 def load(query):
@@ -75,7 +76,7 @@ def load(query):
     except BodyTooLarge as e:
         return too_large(e)
     except PodmanError as e:
-        raise e.wrap("failed to load image", 500)
+        raise internal_server_error(e.wrap("failed to load image"))
     if not names:
         raise APIError(500, "one or more images are required")
     return json_response(200, {"stream": "Loaded image: %s" % ",".join(names)})
@@ -134,6 +135,6 @@ def commit(query):
         image_id = transfers().commit(options)
     except PodmanError as e:
         if "no such container" in e.message or "name or ID cannot be empty" in e.message:
-            raise e.with_status(404)
-        raise e.wrap("CommitFailure", 500)
+            raise error(404, e)
+        raise internal_server_error(e.wrap("CommitFailure"))
     return json_response(201, {"Id": image_id})

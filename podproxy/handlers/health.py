@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 
 from flask import Blueprint, Response, current_app, g, request
 
+from ..engine.podman.errors import EngineError
 from ..observability import access as observe
 from ..observability import metrics
 from ..security import guard
+from ..security.policy import READ
+from ..web.catalog import served
 from ..web.errors import APIError
 from ..web.responses import services
+from ..web.routing import declare
+from ..web.schemas import JSON, STRING, TEXT, ok
 
 ops = Blueprint("ops", __name__)
 
@@ -34,6 +38,7 @@ def _json(status: int, body: dict) -> Response:
 
 
 @ops.route("/healthz", methods=["GET"])
+@declare(access=READ, response=ok(200, "the process is up", None))
 def healthz():
     return _json(200, {"status": "ok"})
 
@@ -49,7 +54,7 @@ def _full_places() -> list[str]:
     store = {}
     try:
         store = services().system.info(cached=True).get("store") or {}
-    except APIError:
+    except (APIError, EngineError):
         pass
     full = []
     for path in (store.get("graphRoot"), store.get("runRoot"), tempfile.gettempdir()):
@@ -66,15 +71,14 @@ def _full_places() -> list[str]:
 
 
 @ops.route("/readyz", methods=["GET"])
+@declare(access=READ, response=ok(200, "podman answers", None))
 def readyz():
     """Ready when ``podman version`` answers within ``--ready-timeout`` and
     the store and temp dir are not (nearly) full."""
     settings = services().settings
     try:
-        result = services().runner.run(["version", "--format", "json"], timeout=settings.ready_timeout)
-        data = json.loads(result.stdout)
-        version = (data.get("Server") or data.get("Client") or {}).get("Version", "")
-    except APIError as e:
+        version = services().system.probe(settings.ready_timeout)
+    except EngineError as e:
         return _json(503, {"status": "unavailable", "reason": e.message})
     except ValueError as e:
         return _json(503, {"status": "unavailable", "reason": "podman version printed no JSON: %s" % e})
@@ -85,23 +89,25 @@ def readyz():
 
 
 @ops.route("/metrics", methods=["GET"])
+@declare(access=READ, response=ok(200, "Prometheus metrics", TEXT, STRING))
 def prometheus():
     body, content_type = metrics.exposition()
     return Response(body, status=200, content_type=content_type)
 
 
 @ops.route("/access", methods=["GET"])
+@declare(access=READ, response=ok(200, "the caller's token, its policy and the routes it may call", JSON, {
+    "type": "object", "properties": {"authentication": {"type": "boolean"},
+                                     "token": {"type": "string", "nullable": True},
+                                     "policy": {"type": "string"},
+                                     "allowed": {"type": "array", "items": {"type": "string"}}}}))
 def access():
     """What the caller's token may do: its name, the policy that applies
     and every route it may call (``"METHOD /route/name"``, as policies name
     them), decided exactly as a request to that route would be."""
     rules = guard.access()
     token = g.get("token")
-    keys = {(m, r.key) for r in services().router.routes for m in r.methods}
-    for rule in current_app.url_map.iter_rules():
-        if rule.endpoint != "dispatch":
-            key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-            keys.update((m, key) for m in rule.methods if m != "OPTIONS")
+    keys = {(s.method, s.key) for s in served(current_app)}
     allowed = sorted("%s %s" % k for k in keys if rules.allows(k[0], k[1], token))
     return _json(200, {"authentication": token is not None, "token": token.name if token is not None else None,
                        "policy": rules.policy_name(token), "allowed": allowed})

@@ -12,11 +12,14 @@ from ..engine import shortnames
 from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
-from ..web.errors import APIError, ImageNotFoundOnOtherError
+from ..web.errors import APIError
 from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
-from ..web.responses import engine, features, form_get, json_response, no_content, text_response
+from ..web.responses import engine, features, json_response, no_content, text_response
+from ..security.policy import READ, WRITE
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_ARRAY, ANY_OBJECT, JSON, REMOVE_REPORT, STRING, TEXT, ok
 from ..web.versioned import ByVersion
+from .errors import answer, error, image_not_found, internal_server_error
 
 routes = RouteTable("images")
 
@@ -37,12 +40,12 @@ def list_filters(query_keys: set, form_get) -> list[str]:
     raw = _raw_filters(query_keys, form_get)
     return [] if raw is None else ["%s=%s" % kv for kv in _parse_filters(raw, join_slice=False)]
 
-
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(list_filters, status=500))
-CHANGES = Query(Str("parent"), Str("diffType"))
+CHANGES = Query(Str("parent"), Str("diffType", enum=("", "all", "container", "image")))
 DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image"}
+# compat.TagImage / libpod UntagImage read repo and tag with r.Form.Get, no decoder
+TAG = Query(Str("repo"), Str("tag"), form=True)
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
-
 
 def _go_bool(value: str) -> bool:
     """strconv.ParseBool (no "on"), with Go's error text."""
@@ -51,19 +54,6 @@ def _go_bool(value: str) -> bool:
     if value in ("0", "f", "F", "FALSE", "false", "False"):
         return False
     raise APIError(500, 'strconv.ParseBool: parsing "%s": invalid syntax' % value, "invalid syntax")
-
-
-def image_not_found(name: str, err: PodmanError) -> APIError:
-    """``utils.ImageNotFound(w, name, fmt.Errorf("failed to find image %s: %w", name, err))``:
-    404 for "image not known", otherwise 500 (before podman 5.2 followed
-    by a second, 404 body: ``versions.single_not_found_body``)."""
-    wrapped = err.wrap("failed to find image %s" % name)
-    if wrapped.cause == "image not known":
-        return wrapped.with_status(404)
-    if features().single_not_found_body:
-        return wrapped.with_status(500)
-    return ImageNotFoundOnOtherError(wrapped)
-
 
 def _report(report: RemoveReport, errors) -> dict:
     """``LibpodImagesRemoveReport``: Deleted/Untagged omitted when empty."""
@@ -76,32 +66,31 @@ def _report(report: RemoveReport, errors) -> dict:
     body["Errors"] = errors
     return body
 
-
 # Registration order is podman's (register_images.go): first match wins.
 
-@routes.route("GET", "/libpod/images/{name:.*}/exists")
+@routes.route("GET", "/libpod/images/{name:.*}/exists", access=READ, response=ok(204, "the image exists", None))
 def exists(name):
     try:
         found = engine().exists(name)
     except PodmanError as e:
-        raise e.wrap("failed to find image %s" % name, 404)
+        raise error(404, e.wrap("failed to find image %s" % name))
     if not found:
         raise APIError(404, "failed to find image %s" % name)
     return no_content()
 
-
-@routes.route("GET", "/libpod/images/{name:.*}/tree", query=TREE)
+@routes.route("GET", "/libpod/images/{name:.*}/tree", query=TREE, access=READ, response=ok(
+    200, "the image's layer tree", JSON, {"type": "object", "properties": {"Tree": STRING}, "required": ["Tree"]}))
 def tree(name, query):
     try:
         text = engine().tree(name, query["whatrequires"])
     except NotFound as e:
-        raise e.wrap("failed to find image %s" % name, 404)
+        raise error(404, e.wrap("failed to find image %s" % name))
     except PodmanError as e:
-        raise e.wrap("failed to generate image tree for %s" % name, 500)
+        raise internal_server_error(e.wrap("failed to generate image tree for %s" % name))
     return json_response(200, {"Tree": text})
 
-
-@routes.route("DELETE", "/libpod/images/remove", query=BATCH_REMOVE)
+@routes.route("DELETE", "/libpod/images/remove", query=BATCH_REMOVE, access=WRITE,
+              response=ok(200, "what was removed, with the errors", JSON, REMOVE_REPORT))
 def batch_remove(query):
     """Always 200 with the errors listed. No ``images`` removes every image
     that is not in use, as podman does."""
@@ -109,26 +98,18 @@ def batch_remove(query):
                              all=query["all"], lookup_manifest=query["lookupManifest"])
     return json_response(200, _report(report, report.errors or None))
 
-
-@routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE)
+@routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE, access=WRITE,
+              response=ok(200, "what was removed", JSON, REMOVE_REPORT))
 def remove(name, query):
     report = engine().remove([name], force=query["force"], ignore=query.get("ignore", False),
                              lookup_manifest=query["lookupManifest"])
-    if report.exit_code == 0:
-        return json_response(200, _report(report, []))
-    message = _join_errors(report.errors)
-    status = {1: 404, 2: 409}.get(report.exit_code, 500)
-    raise PodmanError(message, report.exit_code).with_status(status)
+    failure = report.failure()
+    if failure is not None:
+        raise answer(failure)
+    return json_response(200, _report(report, []))
 
-
-def _join_errors(errors: list) -> str:
-    """podman's ``errorhandling.JoinErrors``."""
-    if len(errors) == 1:
-        return errors[0]
-    return "%d errors occurred:\n%s" % (len(errors), "\n".join("\t* " + e for e in errors))
-
-
-@routes.route("POST", "/libpod/images/prune", query=PRUNE)
+@routes.route("POST", "/libpod/images/prune", query=PRUNE, access=WRITE, response=ok(
+    200, "the removed images", JSON, {"type": "array", "nullable": True, "items": {"type": "object"}}))
 def prune(query):
     filters = query["filters"]
     all_images = query["all"]
@@ -142,11 +123,11 @@ def prune(query):
         reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters,
                                  build_cache=query.get("buildcache", False))
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return json_response(200, reports)
 
-
-@routes.route("GET", "/libpod/images/{name:.*}/history")
+@routes.route("GET", "/libpod/images/{name:.*}/history", access=READ,
+              response=ok(200, "the image's history", JSON, ANY_ARRAY))
 def history(name):
     try:
         layers = engine().history(name)
@@ -154,8 +135,8 @@ def history(name):
         raise image_not_found(name, e)
     return json_response(200, layers)
 
-
-@routes.route("GET", "/libpod/images/json", query=LIST)
+@routes.route("GET", "/libpod/images/json", query=LIST, access=READ,
+              response=ok(200, "image summaries", JSON, ANY_ARRAY))
 def list_images(query):
     """``digests=true`` is "unsupported": podman logs it and answers 200
     with no body at all (and no Content-Type)."""
@@ -167,24 +148,23 @@ def list_images(query):
         summaries = engine().summaries(include_intermediate=query["All"], filters=query["filters"],
                                        extended=features().list_arch_os)
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return json_response(200, summaries)
 
-
-@routes.route("GET", "/libpod/images/{name:.*}/json")
+@routes.route("GET", "/libpod/images/{name:.*}/json", access=READ,
+              response=ok(200, "ImageData, as podman image inspect", JSON, ANY_OBJECT))
 def inspect(name):
     try:
         data = engine().inspect(name)
     except PodmanError as e:
-        raise e.wrap("failed to find image %s" % name, 404)
+        raise error(404, e.wrap("failed to find image %s" % name))
     return json_response(200, data)
 
-
-@routes.route("POST", "/libpod/images/{name:.*}/tag")
-def tag(name):
+@routes.route("POST", "/libpod/images/{name:.*}/tag", query=TAG, access=WRITE, response=ok(201, "tagged", TEXT, STRING))
+def tag(name, query):
     """compat.TagImage: the image is looked up before ``repo`` is checked;
     ``repo``/``tag`` come from ``r.Form.Get``."""
-    repo, tag_ = form_get("repo"), form_get("tag") or "latest"
+    repo, tag_ = query["repo"], query["tag"] or "latest"
     if not repo:
         try:
             engine().inspect(name)
@@ -195,16 +175,16 @@ def tag(name):
         engine().tag(name, "%s:%s" % (repo, tag_))
     except PodmanError as e:
         if e.message.startswith("normalizing name "):  # the new name is bad
-            raise e.with_status(500)
+            raise internal_server_error(e)
         raise image_not_found(name, e)
     return text_response(201, "")
 
-
-@routes.route("POST", "/libpod/images/{name:.*}/untag")
-def untag(name):
+@routes.route("POST", "/libpod/images/{name:.*}/untag", query=TAG, access=WRITE,
+              response=ok(201, "untagged", TEXT, STRING))
+def untag(name, query):
     """Reads ``repo``/``tag`` with ``r.Form.Get`` (a form body wins over the
     query, and no decoder: bad values cannot give 400)."""
-    repo, tag = form_get("repo"), form_get("tag")
+    repo, tag = query["repo"], query["tag"]
     tags = []
     if not repo and tag:
         raise APIError(400, "repo parameter is required to tag an image")
@@ -214,15 +194,16 @@ def untag(name):
         engine().untag(name, tags)
     except NotFound as e:
         if "image not known" in e.message:
-            raise e.wrap("failed to find image %s" % name, 404)
-        raise e.with_status(500)
+            raise error(404, e.wrap("failed to find image %s" % name))
+        raise internal_server_error(e)
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return text_response(201, "")
 
-
-@routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES)
-@routes.route("GET", "/libpod/containers/{name}/changes", query=CHANGES)
+@routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES, access=READ, response=ok(
+    200, "file changes against the parent", JSON, {"type": "array", "items": {}, "nullable": True}))
+@routes.route("GET", "/libpod/containers/{name}/changes", query=CHANGES, access=READ, response=ok(
+    200, "file changes of the container", JSON, {"type": "array", "items": {}, "nullable": True}))
 def changes(name, query):
     """compat.Changes: images and containers (diffType), 500 on any miss.
     podman serves it on the containers path too, and the remote ``podman
@@ -234,12 +215,12 @@ def changes(name, query):
     try:
         result = engine().changes(name, diff_type, query["parent"])
     except PodmanError as e:
-        raise e.with_status(500)
+        raise internal_server_error(e)
     return json_response(200, result)
 
-
-
-@routes.route("GET", "/libpod/images/{name:.*}/resolve", since="image_resolve")
+@routes.route("GET", "/libpod/images/{name:.*}/resolve", since="image_resolve", access=READ,
+              response=ok(200, "the names a pull would try (podman 5.0+)", JSON, {
+                  "type": "object", "properties": {"Names": {"type": "array", "items": {"type": "string"}}}}))
 def resolve(name):
     """libpod.ImageResolve (podman 5.0): the names a pull of ``name`` would
     try, from the registries configuration; no podman call, no store."""

@@ -22,19 +22,24 @@ from ..engine.podman.streams import Progress
 from ..gocompat import gojson
 from ..gocompat.references import registry_of, storage_reference_error, transport_error
 from ..security.registry_auth import RegistryAuth
-from ..web.errors import APIError, cause_of
+from ..gocompat.causes import cause_of
+from ..web.errors import APIError
 from ..web.query import Bool, Int, Query, Str
 from ..web.responses import features, json_line, json_response, services, text_response
+from ..security.policy import EXPORT, WRITE
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_ARRAY, JSON, ok
 from ..engine import scratch
 from ..web.versioned import ByVersion
+from .errors import error
 
 # podman registers push first of all image routes (before scp); pull and
 # search overlap with no other route, so one table placed first keeps order.
 routes = RouteTable("registry")
 
-PULL = ByVersion(Query(Str("reference"), Str("OS"), Str("Arch"), Str("Variant"), Bool("tlsVerify", True),
-                       Bool("allTags"), Str("policy", "always"), Bool("quiet")),
+PULL = ByVersion(Query(Str("reference", required=True), Str("OS"), Str("Arch"), Str("Variant"),
+                       Bool("tlsVerify", True), Bool("allTags"),
+                       Str("policy", "always", enum=("always", "missing", "never", "newer")), Bool("quiet")),
                  pull_compat_mode=(Bool("compatMode"),), pull_retry=(Int("retry"), Str("retrydelay")))
 PUSH = ByVersion(Query(Bool("all"), Str("compressionFormat"), Str("destination"), Str("format"),
                        Bool("removeSignatures"), Bool("tlsVerify", True), Bool("quiet", True)),
@@ -248,7 +253,9 @@ def _pull_report(progress: Progress) -> dict:
     return {"images": ids, "id": ids[-1]} if ids else {}
 
 
-@routes.route("POST", "/libpod/images/pull", query=PULL)
+# podman writes these streams' status before any Content-Type: none is sent
+@routes.route("POST", "/libpod/images/pull", query=PULL, access=WRITE, response=ok(
+    200, "progress lines, then the pulled IDs (JSON lines, no Content-Type)", None))
 def pull(query):
     reference = query["reference"]
     compat = query.get("compatMode", False)
@@ -293,7 +300,8 @@ def pull(query):
         auth.close()
 
 
-@routes.route("POST", "/libpod/images/{name:.*}/push", query=PUSH)
+@routes.route("POST", "/libpod/images/{name:.*}/push", query=PUSH, access=EXPORT,
+              response=ok(200, "push progress (JSON lines, no Content-Type)", None))
 def push(name, query):
     bad = storage_reference_error(name)
     if bad:
@@ -336,7 +344,7 @@ def push(name, query):
         for _ in progress:
             pass
         if progress.exit_code != 0:
-            raise progress.failure().wrap('pushing image "%s"' % destination, 400)
+            raise error(400, progress.failure().wrap('pushing image "%s"' % destination))
         return text_response(200, "")
     finally:
         progress.close()
@@ -354,7 +362,8 @@ def _search_filters(raw: str) -> list[str]:
     return ["%s=%s" % (k, v[0]) for k, v in parsed.items() if isinstance(v, list) and v and isinstance(v[0], str)]
 
 
-@routes.route("GET", "/libpod/images/search", query=SEARCH)
+@routes.route("GET", "/libpod/images/search", query=SEARCH, access=WRITE,
+              response=ok(200, "search results", JSON, ANY_ARRAY))
 def search(query):
     term = query["Term"]
     with _auth(term, single=features().search_single_credential) as auth:

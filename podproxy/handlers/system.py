@@ -7,7 +7,9 @@ import datetime
 from flask import Response, request
 
 from ..web.responses import json_response, services
+from ..security.policy import READ
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_OBJECT, JSON, STRING, TEXT, ok
 
 ping_routes = RouteTable("ping")
 version_routes = RouteTable("version")
@@ -19,8 +21,11 @@ COMPAT_MIN_API_VERSION = "1.24"
 LIBPOD_MIN_API_VERSION = "4.0.0"
 
 
-@ping_routes.route(("GET", "HEAD"), "/_ping", unversioned=True)
-@ping_routes.route(("GET", "HEAD"), "/libpod/_ping", unversioned=True)
+PING = {"GET": ok(200, "the service is up: OK", TEXT, STRING), "HEAD": ok(200, "the service is up", None)}
+
+
+@ping_routes.route(("GET", "HEAD"), "/_ping", unversioned=True, access=READ, response=PING)
+@ping_routes.route(("GET", "HEAD"), "/libpod/_ping", unversioned=True, access=READ, response=PING)
 def ping():
     info = services().system
     buildah = ""
@@ -45,8 +50,9 @@ def _build_time(built: int) -> str:
     return datetime.datetime.fromtimestamp(built or 0, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@version_routes.route("GET", "/version", unversioned=True)
-@version_routes.route("GET", "/libpod/version")
+@version_routes.route("GET", "/version", unversioned=True, access=READ,
+                      response=ok(200, "podman's version", JSON, ANY_OBJECT))
+@version_routes.route("GET", "/libpod/version", access=READ, response=ok(200, "podman's version", JSON, ANY_OBJECT))
 def version():
     """compat.VersionHandler: podman's version plus conmon and the OCI runtime."""
     system = services().system
@@ -96,7 +102,7 @@ def version():
     return json_response(200, body)
 
 
-@info_routes.route("GET", "/libpod/info")
+@info_routes.route("GET", "/libpod/info", access=READ, response=ok(200, "podman info", JSON, ANY_OBJECT))
 def info():
     """libpod.GetInfo: ``podman info`` as the API returns it. A service
     reports its own socket as ``host.remoteSocket`` (the CLI run by

@@ -17,23 +17,30 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import shutil
 import socket
+from functools import partial
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from ..engine.podman.errors import ClientGone, NotFound, PodmanError
+from ..engine.podman.errors import UNSUPPORTED, ClientGone, NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
+from ..engine.fetch import FetchFailed, TooLarge, fetch
 from ..engine.uploads import SocketBody
 from ..observability import access as observe
-from ..web.errors import APIError, ImageNotFoundOnOtherError
+from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
 from ..web.responses import engine, features, json_response, services
+from ..security import policy
 from ..web.routing import RouteTable
+from ..web.schemas import ANY_OBJECT, BINARY, JSON, TAR, ok
 from ..engine import scratch
 from ..gocompat import gojson
 from ..web.versioned import ByVersion
+from .errors import error, internal_server_error, lookup_failed
 
 log = logging.getLogger("podproxy.transfers")
 
@@ -45,13 +52,14 @@ TAR_TYPE = "application/x-tar"  # ... and of any other io.Reader
 FORM_TYPE = "application/x-www-form-urlencoded"
 UPLOAD_CHUNK = 1 << 20  # reads of a chunked body: measured ~2x faster than 64 KiB
 
-EXPORT = Query(Bool("compress"), Str("format", "oci-archive"))
-EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive"), Bool("ociAcceptUncompressedLayers"),
-                    List("references"))
+EXPORT = Query(Bool("compress"), Str("format", "oci-archive", enum=ARCHIVE_FORMATS + DIR_FORMATS))
+EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive", enum=ARCHIVE_FORMATS + DIR_FORMATS),
+                    Bool("ociAcceptUncompressedLayers"), List("references", required=True))
 IMPORT = Query(List("changes"), Str("message"), Str("reference"), Str("URL"), Str("OS"), Str("Architecture"),
                Str("Variant"))
-COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"), Str("format", "oci"),
-                         Bool("pause"), Bool("squash"), Str("repo"), Str("tag")),
+COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"),
+                         Str("format", "oci", enum=("oci", "docker")), Bool("pause"), Bool("squash"), Str("repo"),
+                         Str("tag")),
                    commit_stream=(Bool("stream"),))
 SCP = Query(Str("destination"), Bool("quiet"))
 
@@ -69,9 +77,29 @@ def settings():
     return services().settings
 
 
-def client_socket():
-    """The client's socket under gunicorn (None in Flask's test client)."""
-    return request.environ.get("gunicorn.socket")
+def client_gone(sock: socket.socket) -> bool:
+    """True if the peer of ``sock`` has closed (EOF or reset); data sent
+    ahead by the client (a pipelined request) is not a close. Never waits:
+    the socket is peeked only once poll says it is readable (a socket with
+    a timeout would make even a MSG_DONTWAIT recv wait that long)."""
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN | select.POLLRDHUP | select.POLLHUP)
+    if not poller.poll(0):
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+
+
+def client_hung_up() -> Callable[[], bool] | None:
+    """The engine's cancel callable for a silent podman: whether the
+    client closed its connection (None in Flask's test client, which has
+    no socket)."""
+    sock = request.environ.get("gunicorn.socket")
+    return None if sock is None else partial(client_gone, sock)
 
 
 # -- uploads -----------------------------------------------------------------
@@ -187,23 +215,21 @@ def _streamed(chunks, content_type: str, close, length: int | None = None) -> Re
     return resp
 
 
-def image_not_found(name: str, err: PodmanError):
-    """podman's ``utils.ImageNotFound``: 404 for an unknown image; for
-    any other lookup error a 500 body (before podman 5.2 followed by a 404
-    body: ``versions.single_not_found_body``)."""
+def _lookup_failed(err: PodmanError):
+    """podman's ``utils.ImageNotFound`` where a save's lookup failed: 404
+    for an unknown image (``NotFound``), else ``errors.lookup_failed``."""
     if isinstance(err, NotFound):
-        raise err.with_status(404)
-    if features().single_not_found_body:
-        raise err.with_status(500)
-    raise ImageNotFoundOnOtherError(err)
+        raise error(404, err)
+    raise lookup_failed(err)
 
 
-@routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT)
+@routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT, access=policy.EXPORT, transfer="export",
+              response=ok(200, "the image as an archive", TAR, BINARY))
 def export_image(name, query):
     fmt = query["format"]
     if fmt in DIR_FORMATS:
         try:
-            chunks = transfers().save_dir(name, fmt, query["compress"], watch=client_socket())
+            chunks = transfers().save_dir(name, fmt, query["compress"], cancelled=client_hung_up())
         except PodmanError as e:
             return _save_failed(name, e)
         return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
@@ -211,13 +237,13 @@ def export_image(name, query):
         try:  # podman looks the image up before it checks the format
             found = engine().exists(name)
         except PodmanError as e:
-            return image_not_found(name, e)
+            return _lookup_failed(e)
         if not found:
             raise APIError(404, "%s: image not known" % name, "image not known")
         raise APIError(500, 'unknown format "%s"' % fmt)
     stream = transfers().save([name], fmt, query["compress"])
     try:
-        stream.first(client_socket())
+        stream.first(client_hung_up())
     except PodmanError as e:
         stream.close()
         return _save_failed(name, e)
@@ -230,11 +256,12 @@ def export_image(name, query):
 def _save_failed(name: str, e: PodmanError):
     """Lookup errors as ``utils.ImageNotFound``; save errors are 400."""
     if isinstance(e, NotFound) or any(m in e.message for m in _LOOKUP_ERRORS):
-        return image_not_found(name, e)
-    raise e.with_status(400)
+        return _lookup_failed(e)
+    raise error(400, e)
 
 
-@routes.route("GET", "/libpod/images/export", query=EXPORT_MANY)
+@routes.route("GET", "/libpod/images/export", query=EXPORT_MANY, access=policy.EXPORT, transfer="export",
+              response=ok(200, "the images as an archive", TAR, BINARY))
 def export_images(query):
     refs, fmt = query["references"] or [], query["format"]
     if not refs:
@@ -243,19 +270,19 @@ def export_images(query):
         raise APIError(500, "multi-image archives must use format of docker-archive")
     if fmt in DIR_FORMATS and features().dir_export_tar:
         try:
-            chunks = transfers().save_dir(refs[0], fmt, query["compress"], watch=client_socket())
+            chunks = transfers().save_dir(refs[0], fmt, query["compress"], cancelled=client_hung_up())
         except PodmanError as e:
-            raise e.with_status(400)
+            raise error(400, e)
         return _streamed(chunks, TAR_TYPE, chunks.close, chunks.length)
     fmt = {"oci-dir": "oci-archive", "docker-dir": "docker-archive"}.get(fmt, fmt)
     if fmt not in ARCHIVE_FORMATS:
         raise APIError(500, 'unsupported format "%s"' % fmt)
     stream = transfers().save(refs, fmt, query["compress"], query["ociAcceptUncompressedLayers"])
     try:
-        stream.first(client_socket())
+        stream.first(client_hung_up())
     except PodmanError as e:
         stream.close()
-        raise e.with_status(400)
+        raise error(400, e)
     except BaseException:
         stream.close()
         raise
@@ -264,18 +291,20 @@ def export_images(query):
 
 # -- import --------------------------------------------------------------------
 
-@routes.route("POST", "/libpod/images/load")
+@routes.route("POST", "/libpod/images/load", access=policy.WRITE, transfer="load",
+              response=ok(200, "the loaded names", JSON, ANY_OBJECT))
 def load():
     try:
         names = transfers().load(request_body(settings().max_body_size))
     except BodyTooLarge as e:
         return too_large(e)
     except PodmanError as e:
-        raise e.wrap("unable to load image", 500)
+        raise internal_server_error(e.wrap("unable to load image"))
     return json_response(200, {"Names": names})
 
 
-@routes.route("POST", "/libpod/images/import", query=IMPORT)
+@routes.route("POST", "/libpod/images/import", query=IMPORT, access=policy.WRITE, transfer="import",
+              response=ok(200, "the imported image", JSON, ANY_OBJECT))
 def import_image(query):
     url = query["URL"]
     try:
@@ -289,40 +318,32 @@ def import_image(query):
     except BodyTooLarge as e:
         return too_large(e)
     except PodmanError as e:
-        raise e.wrap("unable to import tarball", 500)
+        raise internal_server_error(e.wrap("unable to import tarball"))
     return json_response(200, {"Id": image_id})
 
 
 def url_body(url: str):
     """The ``url`` source: off unless --allow-url-import; then only http(s),
-    fetched here with ``requests`` and streamed into podman (podman's own
+    fetched by ``engine.fetch`` and streamed into podman (podman's own
     service would also open any path on the server)."""
     if not settings().allow_url_import:
         raise APIError(403, "importing from a URL is disabled on this server (start podproxy with "
                             "--allow-url-import)", "URL import disabled")
     if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
         raise APIError(400, "only http and https URLs can be imported: %s" % url, "unsupported URL")
-    import requests
-
     limit = settings().max_body_size
     try:
-        resp = requests.get(url, stream=True, timeout=(10, 300))
-        resp.raise_for_status()
-    except requests.RequestException as e:
-        raise APIError(500, "unable to import tarball: fetching %s: %s" % (url, e), str(e)) from None
+        chunks = fetch(url, limit)
+    except FetchFailed as e:
+        raise internal_server_error(e.wrap("unable to import tarball"))
 
-    def chunks():
-        total = 0
+    def bounded():
         try:
-            for chunk in resp.iter_content(64 * 1024):
-                total += len(chunk)
-                if limit and total > limit:
-                    raise BodyTooLarge(limit)
-                yield chunk
-        finally:
-            resp.close()
+            yield from chunks
+        except TooLarge:
+            raise BodyTooLarge(limit) from None
 
-    return chunks()
+    return bounded()
 
 
 # -- commit --------------------------------------------------------------------
@@ -330,7 +351,8 @@ def url_body(url: str):
 _LOOKUP_FAILURES = ("no such container", "name or ID cannot be empty")
 
 
-@routes.route("POST", "/libpod/commit", query=COMMIT)
+@routes.route("POST", "/libpod/commit", query=COMMIT, access=policy.WRITE,
+              response=ok(200, "the new image's ID", JSON, ANY_OBJECT))
 def commit(query):
     fmt = query["format"]
     if fmt == "oci":
@@ -395,8 +417,8 @@ def _commit_config() -> bytes | None:
 
 def _commit_error(e: PodmanError) -> APIError:
     if any(m in e.message for m in _LOOKUP_FAILURES):
-        return e.with_status(404)
-    return e.with_status(500) if features().commit_failure_prefix_gone else e.wrap("CommitFailure", 500)
+        return error(404, e)
+    return internal_server_error(e if features().commit_failure_prefix_gone else e.wrap("CommitFailure"))
 
 
 def _commit_stream(options: Commit, workdir: str | None = None) -> Response:
@@ -451,14 +473,14 @@ def _commit_stream(options: Commit, workdir: str | None = None) -> Response:
 
 # -- scp -----------------------------------------------------------------------
 
-@scp_routes.route("POST", "/libpod/images/scp/{name:.*}", query=SCP)
+@scp_routes.route("POST", "/libpod/images/scp/{name:.*}", query=SCP, access=policy.EXPORT,
+                  response=ok(200, "the scp report", JSON, ANY_OBJECT))
 def scp(name, query):
     """podman's ``ExecuteTransfer`` argument checks, answered here; a real
     (ssh) transfer only with --allow-scp."""
     refusal = scp_refusal(name, query["destination"])
-    if refusal is not None:
-        status, message = refusal
-        raise APIError(status, message, "invalid argument" if message.endswith(": invalid argument") else None)
+    if refusal is not None:  # ExecuteTransfer's errors: 500; a local transfer: podman's BadRequest
+        raise error(400, refusal) if refusal.kind == UNSUPPORTED else internal_server_error(refusal)
     if not settings().allow_scp:
         raise APIError(403, "image transfers over ssh are disabled on this server (start podproxy with "
                             "--allow-scp)", "scp disabled")

@@ -2,8 +2,8 @@
 ``/ui/``.
 
 Contract: these routes only ever answer files shipped in the package; they
-read no image data and run no podman, so the policy lists them as
-``PUBLIC`` (no token needed). Everything the page shows or changes is a
+read no image data and run no podman, so they declare
+``access=PUBLIC`` (no token needed). Everything the page shows or changes is a
 call to the API with the user's token in ``Authorization``. Every answer
 carries a Content-Security-Policy that allows scripts, styles and
 connections from this origin only (no inline script, no framing).
@@ -17,6 +17,8 @@ import os
 from flask import Blueprint, Response, request, send_from_directory
 
 from ..observability import access as observe
+from ..security.policy import PUBLIC
+from ..web.routing import declare
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ui")
 
@@ -42,6 +44,7 @@ def _headers(resp: Response) -> Response:
 
 
 @ui.route("/ui", methods=["GET"], strict_slashes=True)
+@declare(access=PUBLIC)
 def bare():
     """``/ui`` -> ``ui/`` (relative, so a path prefix in front survives):
     the page's relative links need the trailing slash."""
@@ -51,12 +54,14 @@ def bare():
 
 
 @ui.route("/ui/", methods=["GET"], strict_slashes=True)
+@declare(access=PUBLIC)
 def index():
     """The web page."""
     return send_from_directory(ROOT, "index.html", max_age=0)
 
 
 @ui.route("/ui/<path:filename>", methods=["GET"])
+@declare(access=PUBLIC)
 def static_file(filename):
     """The page's scripts, styles and images."""
     return send_from_directory(ROOT, filename, max_age=0)

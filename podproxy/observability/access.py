@@ -24,7 +24,6 @@ ACCESS_LOG = logging.getLogger("podproxy.access")
 ENVIRON_KEY = "podproxy.record"
 UNMATCHED = "unmatched"
 _METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
-_TRANSFER = re.compile(r"/libpod/images/(?:\{name\}/get|export|load|import)\Z")
 _current = threading.local()
 COUNT_STEP = 4 << 20  # bytes between updates of the byte counters
 
@@ -57,9 +56,9 @@ class RequestRecord:
         self.transfer = False
         self._done = False
 
-    def matched(self, template: str) -> None:
+    def matched(self, template: str, transfer: str | None = None) -> None:
         self.route = route_label(template)
-        if not self.transfer and _TRANSFER.search(self.route):
+        if not self.transfer and transfer:
             self.transfer = True
             metrics.TRANSFERS.inc()
 
@@ -129,11 +128,13 @@ def format_line(fields: dict, log_format: str) -> str:
     return head + " " + rest
 
 
-def route_matched(environ, template: str) -> None:
-    """Called by the dispatcher once it knows the route."""
+def route_matched(environ, template: str, transfer: str | None = None) -> None:
+    """Called by the dispatcher once it knows the route: its template and
+    the transfer kind it declares (``route(..., transfer="export")``), which
+    the ``podproxy_transfers_in_flight`` gauge counts."""
     record = environ.get(ENVIRON_KEY)
     if record is not None:
-        record.matched(template)
+        record.matched(template, transfer)
 
 
 def podman_finished(subcommand: str, exit_code: int, seconds: float) -> None:

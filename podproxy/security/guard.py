@@ -5,16 +5,15 @@ called by the dispatcher after podman's routing and before any decoding).
 
 Routes served by a Flask rule of their own instead of the dispatcher are
 checked here too, by the rule's path, so no route can slip past the policy.
-The policy's ``PUBLIC`` routes (the web page's static files) are the one
-exception: they are served to anyone, without credentials.
+Routes that declare ``access=PUBLIC`` (the web page's static files) are the
+one exception: they are served to anyone, without credentials.
 """
 from __future__ import annotations
-
-import re
 
 from flask import current_app, g, request
 
 from ..settings import Settings
+from ..web.catalog import access_classes, rule_key
 from .auth import Authenticator, client_address, load_tokens
 from .policy import PUBLIC, Access
 
@@ -28,9 +27,10 @@ class Guard:
         self.trusted_proxies = tuple(trusted_proxies)  # --forwarded-allow-ips
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Guard":
+    def from_settings(cls, settings: Settings, classes: dict | None = None) -> "Guard":
+        """``classes``: the served routes' access classes (``web.catalog.access_classes``)."""
         tokens = load_tokens(settings.token_file) if settings.token_file else []
-        return cls(Authenticator(tokens), Access.build(settings.policy, tokens), settings.forwarded_allow_ips)
+        return cls(Authenticator(tokens), Access.build(settings.policy, tokens, classes), settings.forwarded_allow_ips)
 
 
 def _guard() -> Guard:
@@ -45,8 +45,8 @@ def authenticate() -> None:
     rule = request.url_rule
     key = None
     if rule is not None and request.endpoint != "dispatch":
-        key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        if (request.method, key) in PUBLIC:
+        key = rule_key(rule.rule)
+        if guard.access.classes.get((request.method, key)) == PUBLIC:
             g.token = None
             return
     forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
@@ -66,5 +66,6 @@ def check_route(route) -> None:
 
 
 def install(app, settings: Settings) -> None:
-    app.extensions[EXTENSION] = Guard.from_settings(settings)
+    """After every route is registered: the policy decides over the routes ``app`` serves."""
+    app.extensions[EXTENSION] = Guard.from_settings(settings, access_classes(app))
     app.before_request(authenticate)

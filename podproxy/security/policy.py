@@ -30,10 +30,9 @@ Presets:
     show metadata (config, env, labels, history commands, layer ids, changed
     paths), which ``read-only`` shows too: allowed.
 
-  The issue says "read-only without /get and /export"; read-only has
-  neither, so that reading would make the two presets the same. We read it
-  as "full without the routes that leak image content", which is the case
-  the peers (socket proxies) separate.
+  It is "full without the routes that leak image content" (read-only
+  already has neither get nor export), the case the peers (socket
+  proxies) separate.
 * ``full``: every route.
 
 Public routes (``PUBLIC``): the web page's static files under ``/ui/``
@@ -42,8 +41,11 @@ them and the guard does not ask for credentials (nor apply rules files:
 ``--ui off`` is how to not serve them). Everything the page shows or does
 is an API call that carries the user's token.
 
-Deny by default: a route that is in no list here (a new route nobody
-classified) is allowed by ``full`` only.
+Each route declares its class on its registration (``route(...,
+access=READ)``: READ, WRITE, EXPORT, CONTENT, PUBLIC below); the policy
+decides over the routes the app serves (``web.catalog.access_classes``).
+Deny by default: a route that declares no class, or a path podproxy does
+not serve, is allowed by ``full`` only.
 
 A rules file (``--policy PATH``) refines a preset, first match wins::
 
@@ -67,45 +69,14 @@ from ..web.errors import APIError
 
 log = logging.getLogger("podproxy.policy")
 
-_GET = ("GET", "HEAD")
-
-READ = {
-    *(("%s" % m, p) for m in _GET for p in ("/_ping", "/libpod/_ping")),
-    ("GET", "/version"), ("GET", "/libpod/version"), ("GET", "/libpod/info"),
-    ("GET", "/libpod/images/{name}/exists"), ("GET", "/libpod/images/{name}/json"),
-    ("GET", "/libpod/images/{name}/tree"), ("GET", "/libpod/images/json"),
-    ("GET", "/libpod/images/{name}/history"), ("GET", "/libpod/images/{name}/changes"),
-    ("GET", "/libpod/containers/{name}/changes"), ("GET", "/libpod/images/{name}/resolve"),
-    ("GET", "/images/json"), ("GET", "/images/{name}/json"), ("GET", "/images/{name}/history"),
-    ("GET", "/info"),  # compat info: what docker info reads
-    # podproxy's own
-    ("GET", "/openapi.json"), ("GET", "/access"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
-    *(("HEAD", p) for p in ("/healthz", "/readyz")),
-}
-
-# the web page's static files (webui.py): no token needed, allowed by every preset
-PUBLIC = {(m, p) for m in _GET for p in ("/ui", "/ui/", "/ui/{filename}")}
-
-# whole images leave the host
-EXPORT = {
-    ("GET", "/libpod/images/{name}/get"), ("GET", "/libpod/images/export"),
-    ("GET", "/images/{name}/get"), ("GET", "/images/get"),
-    ("POST", "/libpod/images/{name}/push"), ("POST", "/images/{name}/push"),
-    ("POST", "/libpod/images/scp/{name}"),
-}
-
-# read the files of any local image and show them (stream or a new image): see the docstring
-CONTENT = {("POST", "/libpod/build"), ("POST", "/build")}
-
-# change the store (or reach out for images), classified so that no-export allows them
-WRITE = {
-    ("DELETE", "/libpod/images/remove"), ("DELETE", "/libpod/images/{name}"), ("POST", "/libpod/images/prune"),
-    ("POST", "/libpod/images/{name}/untag"), ("POST", "/libpod/images/{name}/tag"),
-    ("POST", "/libpod/images/load"), ("POST", "/libpod/images/import"), ("POST", "/libpod/images/pull"),
-    ("GET", "/libpod/images/search"), ("POST", "/libpod/commit"),
-    ("POST", "/images/create"), ("POST", "/images/load"), ("POST", "/images/prune"), ("GET", "/images/search"),
-    ("DELETE", "/images/{name}"), ("POST", "/images/{name}/tag"), ("POST", "/commit"),
-}
+# The access classes a route declares (``route(..., access=READ)``; the
+# docstring above says which routes are which and why).
+READ = "read"  # look: metadata, never an image's files
+WRITE = "write"  # change the store or reach out for images, showing no file of it
+EXPORT = "export"  # whole images leave the host
+CONTENT = "content"  # reads the files of any local image and shows them (build)
+PUBLIC = "public"  # the web page's static files: no token needed, every preset allows them
+CLASSES = (READ, WRITE, EXPORT, CONTENT, PUBLIC)
 
 PRESETS = ("read-only", "no-export", "full")
 
@@ -121,38 +92,42 @@ class Rule:
 
 
 class Policy:
-    """``allows(method, path)`` over route names; ``name`` is for the log."""
+    """``allows(method, path)`` over route names; ``classes`` maps each
+    served ``(method, path)`` to the access class its route declares
+    (``web.catalog.access_classes``); ``name`` is for the log."""
 
-    def __init__(self, name: str, base: str | None, rules: tuple = ()):
+    def __init__(self, name: str, base: str | None, rules: tuple = (), classes: dict | None = None):
         if base is not None and base not in PRESETS:
             raise ValueError("unknown preset %r (use %s)" % (base, ", ".join(PRESETS)))
         self.name = name
         self.base = base
         self.rules = tuple(rules)
+        self.classes = dict(classes or {})
 
     def decide(self, method: str, path: str) -> tuple[bool, str]:
         """(allowed, why) for one route."""
         for number, rule in enumerate(self.rules, 1):
             if rule.matches(method, path):
                 return rule.allow, "rule %d of %s" % (number, self.name)
-        return preset_allows(self.base, method, path), "preset %s" % (self.base or "deny")
+        return preset_allows(self.base, self.classes.get((method, path))), "preset %s" % (self.base or "deny")
 
     def allows(self, method: str, path: str) -> bool:
         return self.decide(method, path)[0]
 
 
-def preset_allows(preset: str | None, method: str, path: str) -> bool:
-    key = (method, path)
-    if preset == "full" or key in PUBLIC:
+def preset_allows(preset: str | None, access: str | None) -> bool:
+    """Whether ``preset`` allows a route of access class ``access`` (None:
+    a route that declares none, or that podproxy does not serve)."""
+    if preset == "full" or access == PUBLIC:
         return True
     if preset == "read-only":
-        return key in READ
+        return access == READ
     if preset == "no-export":
-        return (key in READ or key in WRITE) and key not in EXPORT and key not in CONTENT
+        return access in (READ, WRITE)
     return False
 
 
-def parse_rules(text: str, name: str) -> Policy:
+def parse_rules(text: str, name: str, classes: dict | None = None) -> Policy:
     base, rules = None, []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
@@ -171,18 +146,18 @@ def parse_rules(text: str, name: str) -> Policy:
         if not parts[2].startswith(("/", "*")):
             raise ValueError("%s: a path starts with '/' (or is '*')" % where)
         rules.append(Rule(parts[0] == "allow", methods, parts[2]))
-    return Policy(name, base, rules)
+    return Policy(name, base, rules, classes)
 
 
-def load_policy(spec: str | None) -> Policy:
-    """A preset name or the path of a rules file."""
+def load_policy(spec: str | None, classes: dict | None = None) -> Policy:
+    """A preset name or the path of a rules file, deciding over ``classes``."""
     spec = spec or "full"
     if spec in PRESETS:
-        return Policy(spec, spec)
+        return Policy(spec, spec, (), classes)
     if not os.path.isfile(spec):
         raise ValueError("policy %r is neither a preset (%s) nor a file" % (spec, ", ".join(PRESETS)))
     with open(spec, encoding="utf-8") as f:
-        return parse_rules(f.read(), spec)
+        return parse_rules(f.read(), spec, classes)
 
 
 class Access:
@@ -193,14 +168,20 @@ class Access:
         self.server = server
         self.token_policies = dict(token_policies or {})
 
+    @property
+    def classes(self) -> dict:
+        return self.server.classes
+
     @classmethod
-    def build(cls, policy_spec, tokens) -> "Access":
+    def build(cls, policy_spec, tokens, classes: dict | None = None) -> "Access":
+        """``classes``: the served routes' access classes (``web.catalog.access_classes``)."""
         cache: dict[str, Policy] = {}
         per_token = {}
         for token in tokens or ():
             if token.policy:
-                per_token[token.name] = cache.get(token.policy) or cache.setdefault(token.policy, load_policy(token.policy))
-        return cls(load_policy(policy_spec), per_token)
+                per_token[token.name] = cache.get(token.policy) or cache.setdefault(
+                    token.policy, load_policy(token.policy, classes))
+        return cls(load_policy(policy_spec, classes), per_token)
 
     def allows(self, method: str, path: str, token=None) -> bool:
         """Whether ``check`` would let the route through for ``token``."""

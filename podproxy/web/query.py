@@ -114,11 +114,16 @@ _CONVERTERS: dict[str, Callable[[str], Any]] = {"bool": _to_bool, "int": _to_int
 
 @dataclass(frozen=True)
 class Param:
-    """One query parameter: its name (podman's schema tag), type and default."""
+    """One query parameter: its name (podman's schema tag), type and
+    default. ``enum`` (the values podman's handler accepts, checked by the
+    handler) and ``required`` (podman's handler answers 400 without it) are
+    what the OpenAPI document states; the decoder does not check them."""
 
     name: str
     kind: str  # bool | int | str | list
     default: Any = None
+    enum: tuple | None = None
+    required: bool = False
 
 
 def Bool(name: str, default: bool = False) -> Param:
@@ -129,12 +134,12 @@ def Int(name: str, default: int = 0) -> Param:
     return Param(name, "int", default)
 
 
-def Str(name: str, default: str = "") -> Param:
-    return Param(name, "str", default)
+def Str(name: str, default: str = "", *, enum: tuple | None = None, required: bool = False) -> Param:
+    return Param(name, "str", default, enum, required)
 
 
-def List(name: str) -> Param:
-    return Param(name, "list", None)
+def List(name: str, *, required: bool = False) -> Param:
+    return Param(name, "list", None, None, required)
 
 
 def _schema_message(bad_keys: list[str]) -> str:
@@ -166,13 +171,26 @@ class Filters:
     first: bool = False
 
 
-class Query:
-    """The query struct of one podman handler: parameters with defaults."""
+def _first_value(pairs: list) -> Callable[[str], str]:
+    """``r.Form.Get`` over the URL query alone (no form body)."""
+    first: dict[str, str] = {}
+    for k, v in pairs:
+        first.setdefault(k, v)
+    return lambda key: first.get(key, "")
 
-    def __init__(self, *params: Param, error_status: int = 400, filters: Filters | None = None):
+
+class Query:
+    """The query struct of one podman handler: parameters with defaults.
+
+    ``form=True``: the handler reads its keys with ``r.Form.Get`` and no
+    decoder (tag, untag): each value is the first one of its exact key, a
+    form body's before the URL query's, and decoding never fails."""
+
+    def __init__(self, *params: Param, error_status: int = 400, filters: Filters | None = None, form: bool = False):
         self.params = params
         self.error_status = error_status
         self.filters = filters
+        self.form = form
         self._by_name = {p.name.lower(): p for p in params}
 
     def decode(self, pairs: list, url: str, form_get: Callable[[str], str] | None = None) -> Values:
@@ -181,6 +199,9 @@ class Query:
         (filters are read through it)."""
         values = Values()
         values.present = frozenset(k for k, _ in pairs)
+        if self.form:
+            values.update(self._form(pairs, form_get))
+            return values
         if self.filters is not None and self.filters.first:
             values["filters"] = self._filters(values.present, pairs, url, form_get)
         values.update(self._params(pairs, url))
@@ -188,12 +209,12 @@ class Query:
             values["filters"] = self._filters(values.present, pairs, url, form_get)
         return values
 
+    def _form(self, pairs, form_get) -> dict:
+        form_get = form_get or _first_value(pairs)
+        return {p.name: form_get(p.name) or p.default for p in self.params}
+
     def _filters(self, present, pairs, url, form_get):
-        if form_get is None:
-            first = {}
-            for k, v in pairs:
-                first.setdefault(k, v)
-            form_get = lambda key: first.get(key, "")  # noqa: E731
+        form_get = form_get or _first_value(pairs)
         try:
             return self.filters.parser(present, form_get)
         except ValueError as e:

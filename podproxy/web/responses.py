@@ -58,3 +58,9 @@ def form_get(key: str) -> str:
         if k == key:
             return v
     return ""
+
+
+def decode_query(spec):
+    """``spec`` (a route's ``Query``) decoded from this request, for a
+    route declared with ``decode_in_handler``."""
+    return spec.decode(g.query_pairs, g.request_uri, form_get)

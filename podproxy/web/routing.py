@@ -19,8 +19,8 @@ query spec that the handler decodes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 from urllib.parse import unquote
 
 from .query import Query
@@ -40,6 +40,46 @@ def compile_template(template: str) -> re.Pattern:
     return re.compile("".join(out) + r"\Z")
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What a route is, declared on its registration, for the modules
+    that are not its handler:
+
+    * ``access``: its class for the access policy (``security/policy.py``:
+      read, write, export, content, public); a route without one is
+      allowed by the ``full`` preset only;
+    * ``transfer``: the image transfer it serves ("export", "load",
+      "import"), counted by the ``podproxy_transfers_in_flight`` gauge;
+    * ``response``: its success answer for the OpenAPI document
+      (``web/schemas.Success``, or ``{method: Success}``).
+    """
+
+    access: str | None = None
+    transfer: str | None = None
+    response: Any = None
+
+    def response_for(self, method: str):
+        if isinstance(self.response, dict):
+            return self.response.get(method)
+        return self.response
+
+
+def declare(**facts) -> Callable:
+    """The ``Facts`` of a route Flask serves itself (``/healthz``, the
+    web page): ``@declare(access=READ, response=...)`` under the Flask
+    decorator, read back with ``facts_of(view)``."""
+
+    def mark(view):
+        view.route_facts = Facts(**facts)
+        return view
+
+    return mark
+
+
+def facts_of(view) -> Facts:
+    return getattr(view, "route_facts", None) or Facts()
+
+
 @dataclass
 class Route:
     methods: tuple
@@ -50,6 +90,9 @@ class Route:
     path: str = ""  # the template without /v{version}, as declared
     queries: tuple = ()  # query keys the route requires (mux's .Queries("key", "{key}"))
     since: str = ""  # the versioned behaviour (engine.versions) that added the route: absent before it
+    # the handler decodes ``query`` itself, where podman does (build: after the body)
+    decode_in_handler: bool = False
+    facts: Facts = field(default_factory=Facts)
 
     @property
     def key(self) -> str:
@@ -67,12 +110,17 @@ class RouteTable:
 
         routes = RouteTable()
 
-        @routes.route("GET", "/libpod/images/{name:.*}/tree", query=Query(Bool("whatrequires")))
+        @routes.route("GET", "/libpod/images/{name:.*}/tree", query=Query(Bool("whatrequires")),
+                      access=READ, response=ok(200, "the image's layer tree"))
         def tree(name, query): ...
 
     ``versioned`` registers ``/v{version}`` + path (podman's VersionedPath),
     ``unversioned`` the bare path; podman's libpod image routes are only
-    versioned, its compat and ping routes are both.
+    versioned, its compat and ping routes are both. The dispatcher decodes
+    ``query`` and passes it as ``query=``, unless ``decode_in_handler``:
+    then the handler calls ``responses.decode_query(SPEC)`` at the point
+    podman decodes (the build routes: after reading the body).
+    ``access``, ``transfer`` and ``response`` are the route's ``Facts``.
     """
 
     def __init__(self, name: str):
@@ -80,9 +128,11 @@ class RouteTable:
         self.routes: list[Route] = []
 
     def route(self, methods, path: str, *, query: Query | None = None, versioned: bool = True,
-              unversioned: bool = False, queries: tuple = (), since: str = ""):
+              unversioned: bool = False, queries: tuple = (), since: str = "", decode_in_handler: bool = False,
+              access: str | None = None, transfer: str | None = None, response=None):
         if isinstance(methods, str):
             methods = (methods,)
+        facts = Facts(access, transfer, response)
 
         def register(view):
             templates = []
@@ -92,7 +142,7 @@ class RouteTable:
                 templates.append("/v{version:%s}%s" % (VERSION, path))
             for template in templates:
                 self.routes.append(Route(tuple(methods), template, view, query, compile_template(template), path,
-                                         tuple(queries), since))
+                                         tuple(queries), since, decode_in_handler, facts))
             return view
 
         return register

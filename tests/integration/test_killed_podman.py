@@ -10,11 +10,12 @@ import threading
 from helpers import Store, random_rootfs, start_podproxy, wait_until
 
 from podproxy.engine.podman.errors import Failure, error_for
+from podproxy.handlers.errors import answer
 
 
 def test_error_for_a_signal_death_names_the_signal():
     err = error_for(-9, "Getting image source signatures\nCopying blob 5f70bf18a086 done\nCopying blob 3c1b\n")
-    assert isinstance(err, Failure) and err.status == 500
+    assert isinstance(err, Failure) and answer(err).status == 500
     assert err.message == err.cause == "podman was killed by SIGKILL (signal 9)"
     assert error_for(-15, "").message == "podman was killed by SIGTERM (signal 15)"
 

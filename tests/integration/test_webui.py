@@ -12,6 +12,7 @@ import pytest
 from podproxy.app import create_app
 from podproxy.security import policy
 from podproxy.settings import Settings
+from podproxy.web.catalog import access_classes
 
 ADMIN = "admin-token-0123456789abcdef"
 READER = "reader-token-0123456789abcdef"
@@ -87,11 +88,14 @@ def test_ui_off_is_not_served(store, tokens):
     assert r.status_code == 404 and r.mimetype == "text/plain"
 
 
-def test_public_routes_are_allowed_by_every_preset():
+def test_public_routes_are_allowed_by_every_preset(app):
+    classes = access_classes(app)
+    public = {key for key, access in classes.items() if access == policy.PUBLIC}
+    assert public >= {("GET", "/ui/"), ("GET", "/ui/{filename}")}
     for preset in policy.PRESETS:
-        for method, key in policy.PUBLIC:
-            assert policy.preset_allows(preset, method, key)
-    assert ("GET", "/access") in policy.READ
+        for method, key in public:
+            assert policy.preset_allows(preset, classes[(method, key)])
+    assert classes[("GET", "/access")] == policy.READ
 
 
 def test_access_states_the_tokens_policy(store, tokens):

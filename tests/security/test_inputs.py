@@ -11,6 +11,7 @@ from podproxy.engine.images import ImageEngine
 from podproxy.engine.podman import argv as validate
 from podproxy.engine.podman.errors import Failure
 from podproxy.engine.podman.runner import Runner
+from podproxy.handlers.errors import answer
 
 pytestmark = pytest.mark.podman
 
@@ -65,5 +66,5 @@ def test_unexecutable_values_never_reach_exec(store):
             engine.exists(name)
     with pytest.raises(Exception) as err:
         runner.run(["image", "prune", "--filter=label=a\x00b"])
-    assert err.value.status == 400 and "NUL" in err.value.message
+    assert answer(err.value).status == 400 and "NUL" in err.value.message
     assert runner.calls == 0

@@ -1,22 +1,29 @@
-"""Presets, rules files and per-token narrowing, over the real route table."""
+"""Presets, rules files and per-token narrowing, over the real route table
+(each route's access class as its registration declares it)."""
 import pytest
 
-from podproxy.app import route_tables
+from podproxy import apidoc
+from podproxy.security import policy as policies
 from podproxy.security.auth import Token
-from podproxy.security.policy import (
-    CONTENT,
-    EXPORT,
-    READ,
-    WRITE,
-    Access,
-    load_policy,
-    parse_rules,
-    preset_allows,
-)
+from podproxy.security.policy import Access, load_policy, parse_rules
+from podproxy.web.catalog import access_classes, served
 from podproxy.web.errors import APIError
-from podproxy.web.routing import Router
 
-ROUTES = sorted({(m, r.key) for r in Router(route_tables()).routes for m in r.methods})
+APP = apidoc.default_app()
+CLASSES = access_classes(APP)
+ROUTES = sorted({(s.method, s.key) for s in served(APP) if s.route is not None})  # podman's routes
+
+
+def _of(access):
+    return {key for key, declared in CLASSES.items() if declared == access}
+
+
+READ, WRITE, EXPORT, CONTENT = (_of(policies.READ), _of(policies.WRITE), _of(policies.EXPORT),
+                                _of(policies.CONTENT))
+
+
+def preset_allows(preset, method, key):
+    return policies.preset_allows(preset, CLASSES.get((method, key)))
 
 
 def test_presets_over_every_route():
@@ -61,7 +68,7 @@ def test_rules_first_match_then_base():
         base read-only
         deny  GET  /libpod/images/{name}/tree   # trailing comment
         allow POST,DELETE /libpod/images/*
-        """, "rules")
+        """, "rules", CLASSES)
     assert not policy.allows("GET", "/libpod/images/{name}/tree")
     assert policy.allows("GET", "/libpod/images/{name}/json")  # base
     assert policy.allows("DELETE", "/libpod/images/remove")
@@ -70,7 +77,7 @@ def test_rules_first_match_then_base():
 
 
 def test_rules_without_base_deny_the_rest():
-    policy = parse_rules("allow * /_ping", "r")
+    policy = parse_rules("allow * /_ping", "r", CLASSES)
     assert policy.allows("HEAD", "/_ping") and not policy.allows("GET", "/version")
 
 
@@ -91,7 +98,7 @@ def test_policy_spec_is_preset_or_file(tmp_path):
 
 def test_token_policy_narrows_never_widens():
     tokens = [Token("admin", "x" * 16), Token("reader", "y" * 16, "read-only")]
-    access = Access.build("no-export", tokens)
+    access = Access.build("no-export", tokens, CLASSES)
     access.check("DELETE", "/libpod/images/{name}", tokens[0])
     for token in tokens:
         access.check("GET", "/libpod/images/{name}/json", token)

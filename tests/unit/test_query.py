@@ -135,3 +135,14 @@ def test_filters_in_spec_with_prefix_and_order():
     assert e.value.message.startswith("failed to decode filter parameters for /v4/x?all=bad&filters=%7Bbad: invalid")
     values = decode("filters=%7B%22a%22%3A%5B%22b%22%5D%7D", spec)
     assert values["filters"] == {"a": ["b"]} and "filters" in values.present
+
+
+def test_a_form_query_reads_like_r_form_get():
+    """tag/untag (``form=True``): the first value of the exact key, a form
+    body before the URL query, never a decoding error."""
+    spec = Query(Str("repo"), Str("tag"), form=True)
+    assert decode("repo=a&repo=b&Tag=x", spec) == {"repo": "a", "tag": ""}
+    body = {"repo": "from-body"}
+    values = spec.decode(parse_query("repo=q&tag=%zz&tag=t"), "/x", lambda k: body.get(k, ""))
+    assert values == {"repo": "from-body", "tag": ""}
+    assert decode("tag=%zz&tag=1", spec)["tag"] == "1"  # Go drops the bad escape

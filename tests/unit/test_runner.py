@@ -3,10 +3,12 @@ to do on demand: hang, vanish, write to stdout and fail."""
 import os
 import stat
 import textwrap
+import time
 
 import pytest
 
 from podproxy.engine.podman.errors import (
+    ClientGone,
     Failure,
     InUse,
     NotFound,
@@ -15,6 +17,7 @@ from podproxy.engine.podman.errors import (
     error_message,
 )
 from podproxy.engine.podman.runner import NO_TIMEOUT, Runner
+from podproxy.handlers.errors import answer
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def test_exit_codes_map_to_types():
     assert isinstance(error_for(2, "Error: x\n"), InUse)
     assert isinstance(error_for(125, "Error: nope: image not known\n"), NotFound)
     assert isinstance(error_for(125, "Error: bad\n"), Failure)
-    assert error_for(125, "Error: bad\n").status == 500
+    assert answer(error_for(125, "Error: bad\n")).status == 500
 
 
 def test_argv_is_a_list_with_global_options(fake_podman):
@@ -51,7 +54,7 @@ def test_timeout_kills_and_raises(fake_podman):
     podman = fake_podman("sleep 30\n")
     with pytest.raises(Unavailable) as e:
         Runner(podman, timeout=0.5).run(["image", "exists", "x"])
-    assert "timed out" in e.value.message and e.value.status == 500
+    assert "timed out" in e.value.message and answer(e.value).status == 500
 
 
 def test_no_timeout_is_an_explicit_value(fake_podman):
@@ -64,7 +67,7 @@ def test_no_timeout_is_an_explicit_value(fake_podman):
 def test_missing_podman():
     with pytest.raises(Unavailable) as e:
         Runner("/nonexistent/podman").run(["version"])
-    assert e.value.status == 500
+    assert answer(e.value).status == 500
 
 
 def test_stream_failure_after_output_raises_at_end(fake_podman):
@@ -188,3 +191,24 @@ def test_kill_group_does_not_wait_out_its_grace_for_a_zombie(fake_podman):
     kill_group(stream.pid, grace=5.0)
     assert time.monotonic() - start < 0.5  # was 1-2 s: until sh reaped the zombie
     stream.close()
+
+
+def test_a_silent_stream_is_cancelled_by_the_callers_callable(fake_podman):
+    """The engine is told "the client hung up" by a callable (it never sees
+    the client's socket): asked while podman is silent, podman is killed."""
+    runner = Runner(fake_podman("sleep 30; printf late\n"))
+    heard = []
+    runner.observers.append(lambda name, code, seconds: heard.append((name, code)))
+    asked = []
+    stream = runner.stream(["image", "save"])
+    started = time.monotonic()
+    with pytest.raises(ClientGone):
+        stream.first(lambda: asked.append(1) or len(asked) >= 3)
+    assert time.monotonic() - started < 5 and len(asked) == 3
+    assert heard and heard[0][1] < 0  # podman was killed
+    quick = runner.stream(["image", "save"])
+    with pytest.raises(ClientGone):
+        quick.first(lambda: True)
+    fast = Runner(fake_podman("printf now\n")).stream(["image", "save"])
+    assert fast.first(lambda: False) == b"now"
+    fast.close()

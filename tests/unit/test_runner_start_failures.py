@@ -6,9 +6,9 @@ import pytest
 
 from podproxy.engine.podman import argv as validate
 from podproxy.engine.podman import process as runner_module
-from podproxy.engine.podman.errors import Unavailable
+from podproxy.engine.podman.errors import BadInput, Unavailable
 from podproxy.engine.podman.runner import Runner
-from podproxy.web.errors import APIError
+from podproxy.handlers.errors import answer
 
 HUGE = "a" * 200_000  # over Linux's 128 KiB per argument: exec fails with E2BIG
 
@@ -49,18 +49,18 @@ def test_oversized_argument_is_a_400_and_nothing_starts(how):
     runner = Runner("podman")
     before = (open_fds(), zombies())
     for _ in range(1000):
-        with pytest.raises(APIError) as err:
+        with pytest.raises(BadInput) as err:
             starts(runner, how, ["image", "exists", HUGE])
-        assert err.value.status == 400 and err.value.cause == "invalid argument"
+        assert answer(err.value).status == 400 and err.value.cause == "invalid argument"
     assert runner.calls == 0
     assert (open_fds(), zombies()) == before
     assert "131071" in err.value.message
 
 
 def test_all_arguments_together_are_bounded():
-    with pytest.raises(APIError) as err:
+    with pytest.raises(BadInput) as err:
         Runner("podman").run(["image", "exists"] + ["a" * 100_000] * 11)
-    assert err.value.status == 400 and "1048576" in err.value.message
+    assert answer(err.value).status == 400 and "1048576" in err.value.message
 
 
 @pytest.mark.parametrize("how", ["run", "stream", "progress"])

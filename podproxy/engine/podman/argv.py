@@ -17,7 +17,7 @@ Two kinds, both answered as podman itself answers:
 * ``argument``: any other value (a filter, a ``changes`` line, a format)
   goes into argv joined to its option (``--filter=VALUE``), so it cannot
   be an option; it must still be representable in argv (no NUL, valid
-  UTF-8) and within the kernel's size bounds below, else 400
+  UTF-8) and within the kernel's size bounds below, else ``BadInput``
   (``arguments``: the runner applies this to every command, before podman
   starts).
 """
@@ -26,8 +26,7 @@ from __future__ import annotations
 import re
 
 from ...gocompat.gojson import go_quote
-from ...web.errors import APIError
-from .errors import Failure
+from .errors import BadInput, Failure
 
 # The sizes exec accepts: Linux refuses (E2BIG) one argument longer than
 # MAX_ARG_STRLEN (32 pages, 131072 bytes with its NUL), and argv plus the
@@ -63,24 +62,24 @@ def representable(value: str) -> bool:
 
 
 def argument(value: str) -> str:
-    """``value`` if it can be an argv element: else 400 "invalid argument"."""
+    """``value`` if it can be an argv element: else ``BadInput`` "invalid argument"."""
     if not representable(value):
-        raise APIError(400, "invalid argument: %s contains a NUL byte or bytes that are not UTF-8" % go_quote(value),
-                       "invalid argument")
+        raise BadInput("invalid argument: %s contains a NUL byte or bytes that are not UTF-8" % go_quote(value),
+                       cause="invalid argument")
     size = len(value.encode("utf-8"))
     if size > MAX_ARGUMENT:
-        raise APIError(400, "invalid argument: a value of %d bytes is longer than the limit of %d bytes"
-                       % (size, MAX_ARGUMENT), "invalid argument")
+        raise BadInput("invalid argument: a value of %d bytes is longer than the limit of %d bytes"
+                       % (size, MAX_ARGUMENT), cause="invalid argument")
     return value
 
 
 def arguments(values) -> None:
     """Every value an ``argument``, and all of them together within
-    ``MAX_ARGUMENTS`` (else 400): what podman is started with can always be
+    ``MAX_ARGUMENTS`` (else ``BadInput``): what podman is started with can always be
     exec'd."""
     total = 0
     for value in values:
         total += len(argument(value).encode("utf-8")) + 1
     if total > MAX_ARGUMENTS:
-        raise APIError(400, "invalid argument: %d bytes of arguments are more than the limit of %d bytes"
-                       % (total, MAX_ARGUMENTS), "invalid argument")
+        raise BadInput("invalid argument: %d bytes of arguments are more than the limit of %d bytes"
+                       % (total, MAX_ARGUMENTS), cause="invalid argument")

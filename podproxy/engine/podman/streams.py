@@ -7,14 +7,14 @@ from __future__ import annotations
 import os
 import re
 import select
-import socket
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import ClientGone, PodmanError, Unavailable, error_for, killed_message
 from .process import DEVNULL, grow_pipe, kill_group
 
 CHUNK = 1024 * 1024  # bytes per read of podman's output (and per chunk sent)
+CANCEL_CHECK = 0.2  # seconds between two questions to a silent stream's ``cancelled``
 
 
 def as_text(data) -> str:
@@ -22,16 +22,6 @@ def as_text(data) -> str:
         return data.decode("utf-8", "replace")
     return data or ""
 
-
-def client_gone(sock: socket.socket) -> bool:
-    """True if the peer of ``sock`` has closed (EOF or reset); data sent
-    ahead by the client (a pipelined request) is not a close."""
-    try:
-        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except (BlockingIOError, InterruptedError):
-        return False
-    except OSError:
-        return True
 
 
 class Stream:
@@ -80,35 +70,30 @@ class Stream:
         if self.exit_code != 0:
             raise error_for(self.exit_code, as_text(self._proc.stderr))
 
-    def first(self, watch: socket.socket | None = None) -> bytes:
+    def first(self, cancelled: Callable[[], bool] | None = None) -> bytes:
         """The first chunk; b"" if podman succeeded without output. Raises
         the typed error if podman failed before writing anything.
 
         podman can be silent for a long time before its first byte (an
-        oci-archive is staged whole first). ``watch`` is the client's socket:
-        if the client hangs up meanwhile, podman is killed and ``ClientGone``
+        oci-archive is staged whole first). ``cancelled`` (the caller's
+        "the client hung up") is asked every ``CANCEL_CHECK`` seconds
+        meanwhile: once it says so, podman is killed and ``ClientGone``
         raised, instead of noticing only at the first write."""
-        if watch is not None:
-            self._wait_for_output(watch)
+        if cancelled is not None:
+            self._wait_for_output(cancelled)
         chunk = self._read()
         if not chunk:
             self._finish()
         self._first = chunk
         return chunk
 
-    def _wait_for_output(self, sock: socket.socket) -> None:
+    def _wait_for_output(self, cancelled: Callable[[], bool]) -> None:
         poller = select.poll()
         poller.register(self._fd, select.POLLIN | select.POLLHUP)
-        watched = sock.fileno()
-        poller.register(watched, select.POLLIN | select.POLLRDHUP | select.POLLHUP)
-        while True:
-            for fd, _events in poller.poll():
-                if fd == self._fd:
-                    return
-                if client_gone(sock):
-                    self.close()
-                    raise ClientGone()
-                poller.unregister(watched)  # pipelined data, not a hang-up: stop watching
+        while not poller.poll(CANCEL_CHECK * 1000):
+            if cancelled():
+                self.close()
+                raise ClientGone()
 
     def __iter__(self) -> Iterator[bytes]:
         if self._first is None:
