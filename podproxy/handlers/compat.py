@@ -6,6 +6,7 @@ first match wins). The handlers live in the ``compat_*`` modules.
 from __future__ import annotations
 
 from ..web.routing import RouteTable
+from ..web.versioned import CompatQuery
 from . import compat_build, compat_system
 from . import compat_images as images
 from . import compat_registry as registry
@@ -15,8 +16,10 @@ from .registry import SEARCH
 routes = RouteTable("compat")
 
 
-def _both(methods, path, view, **kw):
-    routes.route(methods, path, unversioned=True, **kw)(view)
+def _both(methods, path, view, query=None, **kw):
+    """Both paths; the query decoded as podman's compat decoder does (``CompatQuery``)."""
+    routes.route(methods, path, unversioned=True, query=CompatQuery(query) if query is not None else None,
+                 **kw)(view)
 
 
 # mux .Queries("fromImage", "{fromImage}"): the route needs the key; neither key is a 405

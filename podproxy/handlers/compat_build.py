@@ -23,8 +23,12 @@ from ..web.query import Bool, Query
 from .build import BUILD, _containerfiles, _options, _unpack, start_build
 from .compat_images import resolve
 from ..web.responses import json_line
+from ..web.versioned import CompatQuery
 
-COMPAT_BUILD = Query(*BUILD.params, Bool("pull"))
+# podman 5.2's CLI checks the Containerfiles itself (3703cbf1d7, #22972); the
+# service leaves that to buildah, whose error is os.Stat's
+_CLI_NO_FILE = re.compile(r"the specified Containerfile or Dockerfile does not exist, (.*): no such file or directory\Z")
+COMPAT_BUILD = CompatQuery(Query(*BUILD.params, Bool("pull")))
 _ID = re.compile(r"[0-9a-f]{64}\Z")
 
 
@@ -61,7 +65,7 @@ def build():
                 last = line
                 yield json_line({"stream": line + "\n"})
             if progress.exit_code != 0:
-                message = progress.error + "\n"
+                message = _service_error(progress.error) + "\n"
                 yield json_line({"errorDetail": {"message": message}, "error": message})
                 return
             if not query["q"] and _ID.match(last):
@@ -75,3 +79,9 @@ def build():
             shutil.rmtree(workdir, ignore_errors=True)
 
     return Response(body(), status=200, content_type="application/json")
+
+
+def _service_error(error: str) -> str:
+    """The CLI's error as podman's service words it (``_CLI_NO_FILE``)."""
+    m = _CLI_NO_FILE.match(error or "")
+    return "stat %s: no such file or directory" % m.group(1) if m else error

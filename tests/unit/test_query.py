@@ -135,3 +135,16 @@ def test_filters_in_spec_with_prefix_and_order():
     assert e.value.message.startswith("failed to decode filter parameters for /v4/x?all=bad&filters=%7Bbad: invalid")
     values = decode("filters=%7B%22a%22%3A%5B%22b%22%5D%7D", spec)
     assert values["filters"] == {"a": ["b"]} and "filters" in values.present
+
+
+def test_docker_bools():
+    """podman 4.7+'s compat decoder: Docker's BoolValue, never an error; an
+    empty value keeps the default as before."""
+    q = Query(Bool("quiet"), Bool("tlsVerify", True))
+    docker = q.with_docker_bools()
+    url = "/images/load"
+    assert docker.decode([("quiet", "maybe"), ("tlsVerify", "")], url) == {"quiet": True, "tlsVerify": True}
+    for word in ("0", "no", "FALSE", " none ", "False"):
+        assert docker.decode([("quiet", word), ("tlsVerify", word)], url) == {"quiet": False, "tlsVerify": False}
+    with pytest.raises(APIError):
+        q.decode([("quiet", "maybe")], url)
