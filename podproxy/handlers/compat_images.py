@@ -12,8 +12,9 @@ from ..engine.compat import CompatEngine, Resolved, Unresolvable, image_inspect
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, Filters, Query, Str, Values, common_filters, prepare_filters
+from ..engine.images import _EXTENDED_KEYS
 from .images import _join_errors, image_not_found
-from ..web.responses import engine, form_get, json_response, text_response
+from ..web.responses import engine, features, form_get, json_response, text_response
 
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
@@ -52,6 +53,8 @@ def list_images(query):
         raise e.with_status(500)
     for summary in summaries:
         summary["Id"] = "sha256:" + summary["Id"]
+    if features().list_arch_os:  # podman 5.1's struct order, without the libpod-only fields
+        summaries = [{k: s[k] for k in _EXTENDED_KEYS if k in s} for s in summaries]
     return json_response(200, summaries)
 
 
@@ -72,11 +75,17 @@ def remove(name, query):
 
 
 def history(name):
+    """compat.HistoryImage: the image's layers (the libpod history).
+
+    podman 4.6+ prefixes every Id with ``sha256:`` (``<missing>`` too)."""
     resolved = resolve(name)
     try:
         layers = engine().history(resolved.name)
     except PodmanError as e:
         raise image_not_found(resolved.name, e)
+    if features().compat_history_sha256:
+        for layer in layers:
+            layer["Id"] = "sha256:" + layer["Id"]
     return json_response(200, layers)
 
 
@@ -87,7 +96,7 @@ def inspect(name):
     if resolved.image is None:
         message = "failed to find image %s: %s: No such image" % (name, resolved.name)
         raise APIError(404, message)
-    return json_response(200, image_inspect(resolved.image))
+    return json_response(200, image_inspect(resolved.image, container_last=features().compat_inspect_container_last))
 
 
 def tag(name):
@@ -115,10 +124,12 @@ PRUNE = Query(filters=Filters(prepare_filters, status=500, prefix="failed to par
 def prune(query):
     """compat.PruneImages: dangling images only (podman adds
     ``dangling=true``, so Docker's ``dangling=false`` from ``image prune
-    -a`` is podman's 500 "filter more than once"); Docker's prune report."""
+    -a`` is podman 4.3's 500 "filter more than once"; from 4.8 a client's
+    own ``dangling`` filter replaces podman's); Docker's prune report."""
     filters = ["%s=%s" % (k, v) for k, values in query["filters"].items() for v in values]
+    own_dangling = features().compat_prune_dangling_filter and "dangling" in query["filters"]
     try:
-        reports = engine().prune(filters=filters)
+        reports = engine().prune(all=own_dangling, filters=filters)
     except PodmanError as e:
         raise e.with_status(500)
     return json_response(200, {"ImagesDeleted": [{"Deleted": r["Id"]} for r in reports],
