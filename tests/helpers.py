@@ -377,3 +377,19 @@ def wait_until(predicate, timeout: float, step: float = 0.05) -> float:
             raise AssertionError("still not true after %gs: %s" % (timeout, predicate))
         time.sleep(step)
     return time.monotonic() - start
+
+
+_features = []
+
+
+def podman_features():
+    """``engine.versions.Features`` of the podman the tests run (``PODMAN``):
+    what its own service does, for the tests whose expectation depends on
+    the release."""
+    if not _features:
+        from podproxy.engine.versions import Features
+
+        version = subprocess.run([PODMAN, "version", "--format", "{{.Client.Version}}"], capture_output=True,
+                                 text=True, timeout=60, check=True).stdout.strip()
+        _features.append(Features(version))
+    return _features[0]
