@@ -15,10 +15,12 @@ from ..web.query import Bool, Filters, Query, Str, Values, common_filters, prepa
 from ..engine.images import _EXTENDED_KEYS
 from .images import _join_errors, image_not_found
 from ..web.responses import engine, features, form_get, json_response, text_response
+from ..web.versioned import ByVersion
 
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
-REMOVE = Query(Bool("force"), Bool("noprune"))
+# podman 5.4 decodes ignore too (remove_ignore): a missing image is then 200 []
+REMOVE = ByVersion(Query(Bool("force"), Bool("noprune")), remove_ignore=(Bool("ignore"),))
 
 
 def compat() -> CompatEngine:
@@ -62,7 +64,7 @@ def remove(name, query):
     """compat.RemoveImage: a list of ``{"Deleted": id}`` then
     ``{"Untagged": name}``; ``noprune`` is accepted and ignored."""
     resolved = resolve(name)
-    report = engine().remove([resolved.name], force=query["force"])
+    report = engine().remove([resolved.name], force=query["force"], ignore=query.get("ignore", False))
     if report.exit_code != 0:
         first = report.errors[0] if report.errors else _join_errors(report.errors)
         err = PodmanError(first, report.exit_code)

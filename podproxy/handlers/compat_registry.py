@@ -29,7 +29,7 @@ from ..gocompat import gojson
 from ..engine.compat import StoreIndex
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
-from ..web.query import Bool, List, Query, Str
+from ..web.query import Bool, Int, List, Query, Str
 from ..gocompat.references import registry_of, storage_reference_error
 from ..security.registry_auth import RegistryAuth
 from .compat_images import resolve
@@ -38,7 +38,8 @@ from ..web.responses import engine, features, json_response
 from ..web.versioned import ByVersion
 from .transfers import BodyTooLarge, request_body, settings, too_large, transfers, url_body
 
-PULL = Query(Str("fromImage"), Str("tag"), Str("platform"))
+# podman 5.0 decodes retry and retryDelay (pull_retry, 7ba23cd6fc): a bad delay is a 400
+PULL = ByVersion(Query(Str("fromImage"), Str("tag"), Str("platform")), pull_retry=(Int("retry"), Str("retryDelay")))
 # compat.CreateImageFromSrc: "repo" is mistagged (`shchema`), so it decodes by
 # its field name, case-insensitively, like the others; podman 4.6 decodes tag too
 IMPORT = ByVersion(Query(List("changes"), Str("fromSrc"), Str("message"), Str("platform"), Str("Repo")),
@@ -102,6 +103,17 @@ def _auth(reference: str) -> RegistryAuth:
     return RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(reference))
 
 
+def _retry(query) -> dict:
+    """podman 5's retry and retryDelay, passed on only when sent (exact key)."""
+    from .registry import _DURATION
+
+    retry = query["retry"] if "retry" in query.present and "retry" in query else None
+    delay = query["retryDelay"] if "retryDelay" in query.present and "retryDelay" in query else ""
+    if "retryDelay" in query.present and "retryDelay" in query and not _DURATION.match(delay):
+        raise APIError(400, "time: invalid duration %s" % gojson.go_quote(delay))
+    return {"retry": retry, "retry_delay": delay}
+
+
 def _status_of(error: str) -> int:
     """podman 4.6+: a registry errcode's HTTP status, else 500."""
     from .registry import _ERRCODE_STATUS, _compat_cause
@@ -122,8 +134,9 @@ def pull(query):
     index = StoreIndex(engine())  # the body runs outside the app context
     f = features()
     try:
+        retry = _retry(query)
         known = index.layer_digests()
-        progress = registry().pull(reference, os=os_, arch=arch, variant=variant, auth=auth.options())
+        progress = registry().pull(reference, os=os_, arch=arch, variant=variant, auth=auth.options(), **retry)
     except BaseException:
         auth.close()
         raise

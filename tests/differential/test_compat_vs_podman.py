@@ -148,7 +148,7 @@ def test_tag(pair, target, made):
     "/images/extra", "/images/extra?noprune=1", "/images/extra:latest?force=true", "/v1.41/images/extra",
     "/images/docker.io/library/extra", "/images/nope", "/images/UPPER", "/images/" + USED,
     "/images/%s?force=1" % "localhost/podproxy/other:1", "/images/localhost/podproxy/other:1",
-    "/images/nope?noprune=bad",
+    "/images/nope?noprune=bad", "/images/nope?ignore=1", "/images/extra?ignore=true",
 ])
 def test_remove(pair, target):
     """rmi by short and full name, untag vs delete, in use (409), bad names."""
