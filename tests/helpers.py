@@ -393,3 +393,4 @@ def wait_until(predicate, timeout: float, step: float = 0.05) -> float:
             raise AssertionError("still not true after %gs: %s" % (timeout, predicate))
         time.sleep(step)
     return time.monotonic() - start
+

@@ -126,9 +126,11 @@ def _port_set(exposed) -> dict | None:
     return dict(sorted(ports.items()))
 
 
-def image_inspect(data: dict) -> dict:
+def image_inspect(data: dict, container_last: bool = False) -> dict:
     """``ImageDataToImageInspect``: libpod's ImageData (``podman image
-    inspect``) as Docker's ImageInspect, in Go's field order."""
+    inspect``) as Docker's ImageInspect, in Go's field order.
+    ``container_last``: podman 5.1's order, where ``Container`` is podman's
+    own field after Docker's struct (``handlers.ImageInspect``)."""
     config = data.get("Config") or {}
     labels = data.get("Labels") or None
     volumes = config.get("Volumes") or None
@@ -178,6 +180,8 @@ def image_inspect(data: dict) -> dict:
                                                                         "Layers": list(layers)},
         "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
     })
+    if container_last:
+        body["Container"] = body.pop("Container")
     return body
 
 

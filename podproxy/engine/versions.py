@@ -74,6 +74,33 @@ BEHAVIOURS = (
               "prune decodes buildcache (a bad value is a 500)"),
     Behaviour("remove_ignore", (5, 4, 0), "5181becfde (#24678)",
               "DELETE /libpod/images/{name} decodes ignore: a missing image is 200 with no errors"),
+    # the Docker-compatible routes (handlers/compat_*)
+    Behaviour("compat_runtimes_wasm_youki_ocijail", (4, 4, 0), "6fe64591d6 (#16202)",
+              "compat /info Runtimes: c/common's defaults gained youki and ocijail (and crun-wasm, 5df00c6f79)"),
+    Behaviour("compat_history_sha256", (4, 6, 0), "edaf3b4d5e (#18327)",
+              "compat history: each Id is \"sha256:\"-prefixed"),
+    Behaviour("compat_import_tag", (4, 6, 0), "ad8d0e57d7 (#18598)",
+              "compat import (fromSrc) names the image repo:tag (4.3 ignored tag)"),
+    Behaviour("compat_pull_status", (4, 6, 0), "63dfe842bb (#18954)",
+              "compat pull: an error before any progress sets the status (a registry errcode's, else 500)"),
+    Behaviour("compat_push_status", (4, 6, 0), "d545418945 (#18954)",
+              "compat push: an error before any progress sets the status (404 image unknown, else 500), "
+              "without the \"The push refers to\" line"),
+    Behaviour("compat_error_body_flushed", (4, 6, 0), "0ee19f08cf (#18983)",
+              "compat errors answered from podman's buffered writer (/build before the build) keep their body"),
+    Behaviour("compat_docker_bools", (4, 7, 0), "f33b01b731 (#19591)",
+              "compat routes decode booleans as Docker's BoolValue: anything but \"\", 0, no, false, none "
+              "is true (never a 400)"),
+    Behaviour("compat_pull_cause_only", (4, 8, 0), "b9f2c4d171 (#20239)",
+              "compat pull: an error before any progress is {\"message\": cause} alone"),
+    Behaviour("compat_prune_dangling_filter", (4, 8, 0), "c13b8e3c9c (#20481)",
+              "compat prune: a client's dangling filter replaces podman's dangling=true (prune -a works)"),
+    Behaviour("compat_runtime_crun_vm", (5, 0, 0), "7c8c945496 (#21260)",
+              "compat /info Runtimes: c/common v0.58's defaults gained crun-vm"),
+    Behaviour("compat_info_docker25", (5, 0, 0), "3e6bfb6e99 (#21322)",
+              "compat /info (docker v25 types): KernelMemory(TCP) omitted when false, CDISpecDirs added"),
+    Behaviour("compat_inspect_container_last", (5, 1, 0), "ffb8b2dc36 (#22163)",
+              "compat image inspect: Container moves to the end (podman's own field after Docker's)"),
 )
 
 _BY_NAME = {b.name: b for b in BEHAVIOURS}

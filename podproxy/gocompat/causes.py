@@ -59,6 +59,10 @@ _REGISTRY_ERROR = re.compile(r"(?:\A|: )((?:unauthorized|denied|manifest unknown
                              r"name invalid|tag invalid|manifest invalid|unsupported|toomanyrequests): [^\n]*)\Z")
 
 
+# buildah's commit changes (``processing change "C": err``): err is a new error
+_CHANGE_ERROR = re.compile(r'processing change "[^"\n]*": ([^\n]*)\Z')
+
+
 def cause_of(message: str) -> str:
     """Best reconstruction of podman's ``cause`` from a CLI error message."""
     for sentinel in _SENTINELS:
@@ -81,5 +85,12 @@ def cause_of(message: str) -> str:
     m = _URL_ERROR.search(message)
     if m:
         inner = m.group(1)
-        return inner.rsplit(": ", 1)[-1] if inner.startswith("dial ") else inner
+        if not inner.startswith("dial "):
+            return inner
+        # a *net.DNSError ends the chain ("lookup HOST on DNS: no such host"), an errno ends it
+        lookup = inner.find(": lookup ")
+        return inner[lookup + 2 :] if lookup >= 0 else inner.rsplit(": ", 1)[-1]
+    m = _CHANGE_ERROR.search(message)
+    if m:
+        return m.group(1)
     return message

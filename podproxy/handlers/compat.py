@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..security.policy import CONTENT, EXPORT, READ, WRITE
 from ..web.routing import RouteTable
 from ..web.schemas import ANY_ARRAY, ANY_OBJECT, BINARY, JSON, STRING, TAR, TEXT, ok
+from ..web.versioned import CompatQuery
 from . import compat_build, compat_system
 from . import compat_images as images
 from . import compat_registry as registry
@@ -17,8 +18,10 @@ from .registry import SEARCH
 routes = RouteTable("compat")
 
 
-def _both(methods, path, view, **kw):
-    routes.route(methods, path, unversioned=True, **kw)(view)
+def _both(methods, path, view, query=None, **kw):
+    """Both paths; the query decoded as podman's compat decoder does (``CompatQuery``)."""
+    routes.route(methods, path, unversioned=True, query=CompatQuery(query) if query is not None else None,
+                 **kw)(view)
 
 
 # mux .Queries("fromImage", "{fromImage}"): the route needs the key; neither key is a 405

@@ -24,8 +24,12 @@ from ..web.versioned import ByVersion
 from .build import BUILD, _containerfiles, _options, _unpack, start_build
 from .compat_images import resolve
 from ..web.responses import decode_query, json_line
+from ..web.versioned import CompatQuery
 
-COMPAT_BUILD = ByVersion(Query(*BUILD.base.params, Bool("pull")), **BUILD.extra)
+# podman 5.2's CLI checks the Containerfiles itself (3703cbf1d7, #22972); the
+# service leaves that to buildah, whose error is os.Stat's
+_CLI_NO_FILE = re.compile(r"the specified Containerfile or Dockerfile does not exist, (.*): no such file or directory\Z")
+COMPAT_BUILD = CompatQuery(ByVersion(Query(*BUILD.base.params, Bool("pull")), **BUILD.extra))
 _ID = re.compile(r"[0-9a-f]{64}\Z")
 
 
@@ -62,7 +66,7 @@ def build():
                 last = line
                 yield json_line({"stream": line + "\n"})
             if progress.exit_code != 0:
-                message = progress.error + "\n"
+                message = _service_error(progress.error) + "\n"
                 yield json_line({"errorDetail": {"message": message}, "error": message})
                 return
             if not query["q"] and _ID.match(last):
@@ -76,3 +80,9 @@ def build():
             shutil.rmtree(workdir, ignore_errors=True)
 
     return Response(body(), status=200, content_type="application/json")
+
+
+def _service_error(error: str) -> str:
+    """The CLI's error as podman's service words it (``_CLI_NO_FILE``)."""
+    m = _CLI_NO_FILE.match(error or "")
+    return "stat %s: no such file or directory" % m.group(1) if m else error

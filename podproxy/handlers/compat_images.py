@@ -13,13 +13,16 @@ from ..engine.images import join_errors
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, Filters, Query, Str, Values, common_filters, prepare_filters
+from ..engine.images import _EXTENDED_KEYS
 from .errors import error, image_not_found, internal_server_error
 from .images import TAG
-from ..web.responses import decode_query, engine, json_response, text_response
+from ..web.responses import decode_query, engine, features, json_response, text_response
+from ..web.versioned import ByVersion
 
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))
-REMOVE = Query(Bool("force"), Bool("noprune"))
+# podman 5.4 decodes ignore too (remove_ignore): a missing image is then 200 []
+REMOVE = ByVersion(Query(Bool("force"), Bool("noprune")), remove_ignore=(Bool("ignore"),))
 
 
 def compat() -> CompatEngine:
@@ -54,6 +57,8 @@ def list_images(query):
         raise internal_server_error(e)
     for summary in summaries:
         summary["Id"] = "sha256:" + summary["Id"]
+    if features().list_arch_os:  # podman 5.1's struct order, without the libpod-only fields
+        summaries = [{k: s[k] for k in _EXTENDED_KEYS if k in s} for s in summaries]
     return json_response(200, summaries)
 
 
@@ -61,7 +66,7 @@ def remove(name, query):
     """compat.RemoveImage: a list of ``{"Deleted": id}`` then
     ``{"Untagged": name}``; ``noprune`` is accepted and ignored."""
     resolved = resolve(name)
-    report = engine().remove([resolved.name], force=query["force"])
+    report = engine().remove([resolved.name], force=query["force"], ignore=query.get("ignore", False))
     if report.exit_code != 0:
         first = report.errors[0] if report.errors else join_errors(report.errors)
         err = PodmanError(first, report.exit_code)
@@ -74,11 +79,17 @@ def remove(name, query):
 
 
 def history(name):
+    """compat.HistoryImage: the image's layers (the libpod history).
+
+    podman 4.6+ prefixes every Id with ``sha256:`` (``<missing>`` too)."""
     resolved = resolve(name)
     try:
         layers = engine().history(resolved.name)
     except PodmanError as e:
         raise image_not_found(resolved.name, e)
+    if features().compat_history_sha256:
+        for layer in layers:
+            layer["Id"] = "sha256:" + layer["Id"]
     return json_response(200, layers)
 
 
@@ -89,7 +100,7 @@ def inspect(name):
     if resolved.image is None:
         message = "failed to find image %s: %s: No such image" % (name, resolved.name)
         raise APIError(404, message)
-    return json_response(200, image_inspect(resolved.image))
+    return json_response(200, image_inspect(resolved.image, container_last=features().compat_inspect_container_last))
 
 
 def tag(name):
@@ -118,10 +129,12 @@ PRUNE = Query(filters=Filters(prepare_filters, status=500, prefix="failed to par
 def prune(query):
     """compat.PruneImages: dangling images only (podman adds
     ``dangling=true``, so Docker's ``dangling=false`` from ``image prune
-    -a`` is podman's 500 "filter more than once"); Docker's prune report."""
+    -a`` is podman 4.3's 500 "filter more than once"; from 4.8 a client's
+    own ``dangling`` filter replaces podman's); Docker's prune report."""
     filters = ["%s=%s" % (k, v) for k, values in query["filters"].items() for v in values]
+    own_dangling = features().compat_prune_dangling_filter and "dangling" in query["filters"]
     try:
-        reports = engine().prune(filters=filters)
+        reports = engine().prune(all=own_dangling, filters=filters)
     except PodmanError as e:
         raise internal_server_error(e)
     return json_response(200, {"ImagesDeleted": [{"Deleted": r["Id"]} for r in reports],

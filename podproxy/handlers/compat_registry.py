@@ -29,19 +29,22 @@ from ..gocompat import gojson
 from ..engine.compat import StoreIndex
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
-from ..web.query import Bool, List, Query, Str
+from ..web.query import Bool, Int, List, Query, Str
 from ..gocompat.references import registry_of, storage_reference_error
 from ..security.registry_auth import RegistryAuth
 from .compat_images import resolve
 from .errors import internal_server_error
 from .registry import registry
-from ..web.responses import engine, json_response
+from ..web.responses import engine, features, json_response
+from ..web.versioned import ByVersion
 from .transfers import BodyTooLarge, request_body, settings, too_large, transfers, url_body
 
-PULL = Query(Str("fromImage"), Str("tag"), Str("platform"))
+# podman 5.0 decodes retry and retryDelay (pull_retry, 7ba23cd6fc): a bad delay is a 400
+PULL = ByVersion(Query(Str("fromImage"), Str("tag"), Str("platform")), pull_retry=(Int("retry"), Str("retryDelay")))
 # compat.CreateImageFromSrc: "repo" is mistagged (`shchema`), so it decodes by
-# its field name, case-insensitively, like the others
-IMPORT = Query(List("changes"), Str("fromSrc"), Str("message"), Str("platform"), Str("Repo"))
+# its field name, case-insensitively, like the others; podman 4.6 decodes tag too
+IMPORT = ByVersion(Query(List("changes"), Str("fromSrc"), Str("message"), Str("platform"), Str("Repo")),
+                   compat_import_tag=(Str("tag"),))
 PUSH = Query(Bool("all"), Bool("compress"), Str("destination"), Str("format"), Bool("tlsVerify", True), Str("tag"))
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
@@ -101,29 +104,79 @@ def _auth(reference: str) -> RegistryAuth:
     return RegistryAuth.from_headers(request.headers, g.request_uri, registry_of(reference))
 
 
+def _retry(query) -> dict:
+    """podman 5's retry and retryDelay, passed on only when sent (exact key)."""
+    from .registry import _DURATION
+
+    retry = query["retry"] if "retry" in query.present and "retry" in query else None
+    delay = query["retryDelay"] if "retryDelay" in query.present and "retryDelay" in query else ""
+    if "retryDelay" in query.present and "retryDelay" in query and not _DURATION.match(delay):
+        raise APIError(400, "time: invalid duration %s" % gojson.go_quote(delay))
+    return {"retry": retry, "retry_delay": delay}
+
+
+def _status_of(error: str) -> int:
+    """podman 4.6+: a registry errcode's HTTP status, else 500."""
+    from .registry import _ERRCODE_STATUS, _compat_cause
+
+    return _ERRCODE_STATUS.get(_compat_cause(error or "").split(":", 1)[0], 500)
+
+
 def pull(query):
     """compat.CreateImageFromImage: policy "always"; ``platform`` is
     os[/arch[/variant]]; the last message names the image ("Download
-    complete" with its short ID) or the error."""
+    complete" with its short ID) or the error. podman 4.6+ (``compat_pull_status``)
+    answers an error that comes before any blob with its status (a registry
+    errcode's, else 500), 4.8+ (``compat_pull_cause_only``) as
+    ``{"message": cause}`` alone."""
     reference = resolve(_merge(query["fromImage"], query["tag"])).name
     auth = _auth(reference)
     os_, arch, variant = (query["platform"].split("/") + ["", "", ""])[:3]
     index = StoreIndex(engine())  # the body runs outside the app context
+    f = features()
     try:
+        retry = _retry(query)
         known = index.layer_digests()
-        progress = registry().pull(reference, os=os_, arch=arch, variant=variant, auth=auth.options())
+        progress = registry().pull(reference, os=os_, arch=arch, variant=variant, auth=auth.options(), **retry)
     except BaseException:
         auth.close()
         raise
+    lines = iter(progress)
+    before: list = []
+    try:
+        if f.compat_pull_status:  # the status waits for the first blob (podman's first progress event)
+            for line in lines:
+                before.append(line)
+                if _COPYING.match(line):
+                    break
+    except BaseException:
+        progress.close()
+        auth.close()
+        raise
+    early_error = f.compat_pull_status and not any(_COPYING.match(ln) for ln in before) and progress.exit_code
+    if early_error:
+        try:
+            if f.compat_pull_cause_only:
+                from .registry import _compat_cause
+
+                chunk = (gojson.dumps({"message": _compat_cause(progress.error or "")}) + "\n").encode("utf-8")
+            else:
+                chunk = _message(error=progress.error or "")
+            resp = _stream(iter([chunk]))
+            resp.status_code = _status_of(progress.error)
+            return resp
+        finally:
+            progress.close()
+            auth.close()
 
     def body():
         try:
-            lines = list(progress)
+            done = before + list(lines)
             after = index.compressed_digests() if progress.exit_code == 0 else set()
             # reused: in the store before, or no layer came from that blob
             # (containers/image matched it to a layer it had by its cache)
             # (no index to read, e.g. a remote podman: every blob counts as pulled)
-            yield from _blob_messages(lines, lambda d: d in known or bool(after and d not in after))
+            yield from _blob_messages(done, lambda d: d in known or bool(after and d not in after))
             if progress.exit_code != 0:
                 yield _message(error=progress.error)
                 return
@@ -142,10 +195,11 @@ def pull(query):
 def import_(query):
     """compat.CreateImageFromSrc: ``fromSrc=-`` is the body, anything else
     a URL (only with --allow-url-import, as the libpod import). ``repo``
-    is normalized; podman 4.3.1 ignores ``tag`` (so does podproxy). One
+    is normalized; podman 4.3.1 ignores ``tag``, 4.6+ (``compat_import_tag``)
+    names the image repo:tag. One
     JSON object: status and id are the new image's ``sha256:`` ID."""
     source = query["fromSrc"]
-    reference = resolve(query["Repo"]).name if query["Repo"] else ""
+    reference = resolve(_merge(query["Repo"], query.get("tag", ""))).name if query["Repo"] else ""
     os_, arch = (query["platform"].split("/") + ["", ""])[:2]
     try:
         body = request_body(settings().max_body_size) if source == "-" else url_body(source)
@@ -189,8 +243,7 @@ def push(name, query):
 
     def body():
         try:
-            yield _message("The push refers to repository [%s]" % image_name, progress=False)
-            for _ in progress:  # podman 4.3.1 sends no per-blob messages for a push
+            for _ in progress:  # podman sends no per-blob messages for a push (quiet)
                 pass
             if progress.exit_code != 0:
                 error = progress.error or ""
@@ -210,4 +263,19 @@ def push(name, query):
             auth.close()
             shutil.rmtree(workdir, ignore_errors=True)
 
-    return _stream(body())
+    reference_line = _message("The push refers to repository [%s]" % image_name, progress=False)
+    if not features().compat_push_status:  # podman 4.3: 200 and the first line at once
+        return _stream(_chain([reference_line], body()))
+    # podman 4.6+: the status waits for the outcome (no progress comes before it);
+    # a failure is 404 (image unknown) or 500, without the reference line
+    chunks = list(body())
+    failed = progress.exit_code != 0
+    resp = _stream(iter(chunks if failed else [reference_line] + chunks))
+    if failed:
+        resp.status_code = 404 if (progress.error or "").endswith("image not known") else 500
+    return resp
+
+
+def _chain(*parts):
+    for part in parts:
+        yield from part

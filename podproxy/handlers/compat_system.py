@@ -16,10 +16,27 @@ import uuid
 
 from ..web.responses import json_response, services
 
-# containers/common's default [engine.runtimes]: the first path of each, as
-# podman 4.3.1 reports them (getRuntimes takes paths[0] whether it exists or not)
-RUNTIMES = {"crun": "/usr/bin/crun", "kata": "/usr/bin/kata-runtime", "krun": "/usr/bin/krun",
-            "runc": "/usr/bin/runc", "runj": "/usr/local/bin/runj", "runsc": "/usr/bin/runsc"}
+# containers/common's default [engine.runtimes]: the first path of each
+# (getRuntimes takes paths[0] whether it exists or not), with the behaviour
+# (engine.versions) of the podman release whose c/common added it; None:
+# already in podman 4.3.1's
+RUNTIMES = (
+    ("crun", "/usr/bin/crun", None),
+    ("crun-vm", "/usr/bin/crun-vm", "compat_runtime_crun_vm"),
+    ("crun-wasm", "/usr/bin/crun-wasm", "compat_runtimes_wasm_youki_ocijail"),
+    ("kata", "/usr/bin/kata-runtime", None),
+    ("krun", "/usr/bin/krun", None),
+    ("ocijail", "/usr/local/bin/ocijail", "compat_runtimes_wasm_youki_ocijail"),
+    ("runc", "/usr/bin/runc", None),
+    ("runj", "/usr/local/bin/runj", None),
+    ("runsc", "/usr/bin/runsc", None),
+    ("youki", "/usr/local/bin/youki", "compat_runtimes_wasm_youki_ocijail"),
+)
+
+
+def runtimes(features) -> dict:
+    """The running podman's default runtimes, in Go's map key order."""
+    return {name: {"path": path} for name, path, since in RUNTIMES if since is None or features.has(since)}
 
 
 def _exists(path: str) -> bool:
@@ -81,6 +98,7 @@ def info():
     host, store = data.get("host", {}), data.get("store", {})
     plugins = data.get("plugins", {})
     sys = sysinfo()
+    features = system.features()
     security = host.get("security", {})
     sec_opts = (["name=apparmor"] if security.get("apparmorEnabled") else []) + (
         ["name=seccomp,profile=default"] if security.get("seccompEnabled") else [])
@@ -135,7 +153,7 @@ def info():
         "Labels": None,
         "ExperimentalBuild": True,
         "ServerVersion": version.get("Version", ""),
-        "Runtimes": {name: {"path": path} for name, path in RUNTIMES.items()},
+        "Runtimes": runtimes(features),
         "DefaultRuntime": host.get("ociRuntime", {}).get("name", ""),
         "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": False, "Error": "",
                   "RemoteManagers": None},
@@ -157,4 +175,16 @@ def info():
         "SwapTotal": host.get("swapTotal", 0),
         "Uptime": host.get("uptime", ""),
     }
+    if features.compat_info_docker25:  # KernelMemory(TCP) omitempty (always false), CDISpecDirs added
+        del body["KernelMemory"], body["KernelMemoryTCP"]
+        body = _insert_after(body, "ProductLicense", "CDISpecDirs", None)
     return json_response(200, body)
+
+
+def _insert_after(body: dict, key: str, new: str, value) -> dict:
+    out = {}
+    for k, v in body.items():
+        out[k] = v
+        if k == key:
+            out[new] = value
+    return out

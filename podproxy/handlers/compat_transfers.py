@@ -9,12 +9,16 @@ load leaves ``$TMPDIR/api_load.tar*`` behind; podproxy leaves nothing.
 """
 from __future__ import annotations
 
+import os
+import shutil
+
+from ..engine import scratch
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
 from .compat_images import resolve
 from .errors import error, internal_server_error
-from ..web.responses import json_response
+from ..web.responses import features, json_response
 from .transfers import (
     ARCHIVE_TYPE,
     FORM_TYPE,
@@ -110,31 +114,45 @@ def _body_error(raw: bytes) -> str | None:
 
 
 def commit(query):
-    """compat.CommitContainer: the body must be a JSON container config
-    (podman decodes and ignores it); Docker's image format; ``repo`` of one
-    character is ignored (podman's ``len(repo) > 1``); 201 ``{"Id": id}``."""
+    """compat.CommitContainer: podman 4.3 requires a JSON container config
+    as the body (decoded and ignored, a 500 if bad); podman 5.0 applies it
+    as the libpod route does (``commit_config_body``: a 400 if bad, none is
+    fine). Docker's image format; ``repo`` of one character is ignored
+    (podman's ``len(repo) > 1``); 201 ``{"Id": id}``."""
     from flask import request
 
     from ..engine.transfers import Commit
+    from .transfers import _commit_config, _commit_error
 
-    # podman's ParseForm swallows a form body: the decoder then sees none
-    raw = b"" if request.mimetype == FORM_TYPE else request.stream.read(COMMIT_BODY_LIMIT + 1)
-    if len(raw) > COMMIT_BODY_LIMIT:
-        raise APIError(413, "request body too large: the limit is %d bytes" % COMMIT_BODY_LIMIT,
-                       "request body too large")
-    err = _body_error(raw)
-    if err is not None:
-        raise APIError(500, "Decode(): " + err, err)
+    config = None
+    if features().commit_config_body:
+        # podman's ParseForm swallows a form body: the decoder then sees none
+        config = None if request.mimetype == FORM_TYPE else _commit_config()
+    else:
+        raw = b"" if request.mimetype == FORM_TYPE else request.stream.read(COMMIT_BODY_LIMIT + 1)
+        if len(raw) > COMMIT_BODY_LIMIT:
+            raise APIError(413, "request body too large: the limit is %d bytes" % COMMIT_BODY_LIMIT,
+                           "request body too large")
+        err = _body_error(raw)
+        if err is not None:
+            raise APIError(500, "Decode(): " + err, err)
     changes = tuple(line for change in query["changes"] or [] for line in change.split("\n"))
     image = ""
     if len(query["repo"]) > 1:
         image = resolve("%s:%s" % (query["repo"], query["tag"])).name
-    options = Commit(container=query["container"], image=image, author=query["author"], message=query["comment"],
-                     changes=changes, format="docker", pause=query["pause"], squash=query["squash"])
+    workdir = scratch.mkdtemp("commit") if config else None
     try:
-        image_id = transfers().commit(options)
-    except PodmanError as e:
-        if "no such container" in e.message or "name or ID cannot be empty" in e.message:
-            raise error(404, e)
-        raise internal_server_error(e.wrap("CommitFailure"))
+        if workdir:
+            with open(os.path.join(workdir, "config.json"), "wb") as f:
+                f.write(config)
+        options = Commit(container=query["container"], image=image, author=query["author"],
+                         message=query["comment"], changes=changes, format="docker", pause=query["pause"],
+                         squash=query["squash"], config=os.path.join(workdir, "config.json") if workdir else "")
+        try:
+            image_id = transfers().commit(options)
+        except PodmanError as e:
+            raise _commit_error(e) from None
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
     return json_response(201, {"Id": image_id})

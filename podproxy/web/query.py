@@ -16,6 +16,9 @@ The rules (``handlers.NewAPIDecoder``, gorilla/schema v1.2.0):
 * a bool is ``on`` or one of strconv.ParseBool's spellings;
 * an int is strconv.ParseInt(v, 10, 0);
 * a list gets one element per repeated key, empty values dropped, commas kept;
+* on podman's compat routes (4.7+, ``NewCompatAPIDecoder``) a bool is
+  Docker's ``BoolValue``: anything but "", 0, no, false, none is true, so a
+  bool never fails there (``Query(..., docker_bools=True)``);
 * a failure is ``schema: error converting value for "<key as sent>"`` wrapped
   as ``failed to parse parameters for <path?query>: ...``; several failures
   add `` (and N other error(s))``. The status is 400, or what the spec says
@@ -96,6 +99,11 @@ def _to_bool(v: str) -> bool:
     raise _Invalid
 
 
+def _to_docker_bool(v: str) -> bool:
+    """docker's ``httputils.BoolValue`` as podman's compat decoder has it."""
+    return v.strip().lower() not in ("", "0", "no", "false", "none")
+
+
 def _to_int(v: str) -> int:
     if not _INT.match(v):
         raise _Invalid
@@ -110,6 +118,7 @@ def _to_str(v: str) -> str:
 
 
 _CONVERTERS: dict[str, Callable[[str], Any]] = {"bool": _to_bool, "int": _to_int, "str": _to_str}
+_DOCKER_CONVERTERS = dict(_CONVERTERS, bool=_to_docker_bool)
 
 
 @dataclass(frozen=True)
@@ -186,12 +195,19 @@ class Query:
     decoder (tag, untag): each value is the first one of its exact key, a
     form body's before the URL query's, and decoding never fails."""
 
-    def __init__(self, *params: Param, error_status: int = 400, filters: Filters | None = None, form: bool = False):
+    def __init__(self, *params: Param, error_status: int = 400, filters: Filters | None = None, form: bool = False,
+                 docker_bools: bool = False):
         self.params = params
         self.error_status = error_status
         self.filters = filters
         self.form = form
+        self.docker_bools = docker_bools
         self._by_name = {p.name.lower(): p for p in params}
+
+    def with_docker_bools(self) -> "Query":
+        """The same struct decoded by podman's compat decoder (see the module doc)."""
+        return Query(*self.params, error_status=self.error_status, filters=self.filters, form=self.form,
+                     docker_bools=True)
 
     def decode(self, pairs: list, url: str, form_get: Callable[[str], str] | None = None) -> Values:
         """Decode ``pairs`` (from ``parse_query``). ``url`` is podman's
@@ -228,6 +244,7 @@ class Query:
         for key, value in pairs:
             grouped.setdefault(key, []).append(value)
         bad: list[str] = []
+        converters = _DOCKER_CONVERTERS if self.docker_bools else _CONVERTERS
         for key, vals in grouped.items():
             param = self._by_name.get(key.lower())
             if param is None:
@@ -239,7 +256,7 @@ class Query:
             if last == "":
                 continue  # ZeroEmpty(false): the default stays
             try:
-                values[param.name] = _CONVERTERS[param.kind](last)
+                values[param.name] = converters[param.kind](last)
             except _Invalid:
                 bad.append(key)
         if bad:

@@ -40,3 +40,33 @@ class ByVersion:
 
     def decode(self, pairs: list, url: str, form_get=None) -> Values:
         return self.query().decode(pairs, url, form_get)
+
+
+class CompatQuery:
+    """A compat route's ``query`` (duck-typed as ``Query``): ``base`` (a
+    ``Query`` or ``ByVersion``) decoded with Docker's booleans when the
+    running podman has ``compat_docker_bools`` (4.7+), as it is."""
+
+    def __init__(self, base):
+        self.base = base
+        self._docker: dict[int, Query] = {}
+
+    @property
+    def params(self) -> tuple:
+        return self.base.params
+
+    @property
+    def filters(self):
+        return self.base.filters
+
+    def query(self) -> Query:
+        base = self.base.query() if isinstance(self.base, ByVersion) else self.base
+        if not features().compat_docker_bools:
+            return base
+        built = self._docker.get(id(base))
+        if built is None:
+            built = self._docker[id(base)] = base.with_docker_bools()
+        return built
+
+    def decode(self, pairs: list, url: str, form_get=None) -> Values:
+        return self.query().decode(pairs, url, form_get)

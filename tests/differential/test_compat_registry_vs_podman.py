@@ -93,6 +93,7 @@ def test_pull(reg_pair, reg):
 @pytest.mark.parametrize("query", [
     "fromImage=%(r)s/compat/nope&tag=1", "fromImage=UPPER", "fromImage=", "fromImage=%(r)s/compat/base:1&tag=bad:tag",
     "fromImage=127.0.0.1:1/x", "fromImage=x&tag=1&platform=linux/arm64", "fromImage=a&fromImage=b",
+    "fromImage=127.0.0.1:1/x&retryDelay=bad", "fromImage=127.0.0.1:1/x&retry=0&retryDelay=1s",
 ])
 def test_pull_errors(reg_pair, reg, query):
     ref, proxy = reg_pair.both("POST", "/images/create?" + query % {"r": reg.address})

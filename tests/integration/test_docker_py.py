@@ -15,7 +15,7 @@ import pytest
 docker = pytest.importorskip("docker")  # noqa: E402  (a test extra: pip install -e '.[test]')
 from docker.errors import APIError, BuildError, ImageNotFound, NotFound  # noqa: E402
 
-from helpers import start_podproxy, start_reference, start_registry  # noqa: E402
+from helpers import podman_features, start_podproxy, start_reference, start_registry  # noqa: E402
 
 pytestmark = pytest.mark.podman
 
@@ -130,12 +130,14 @@ def test_import_image(clients):
     tar = store.rootfs_tar({"marker": b"dockerpy-import"})
     try:
         effects = []
+        # podman 4.3.1 ignores tag, 4.6+ names the image with it
+        made = "localhost/dockerpy/imported:" + ("1" if podman_features().compat_import_tag else "latest")
         for client in clients[0]:
             result = client.api.import_image(src=tar, repository="localhost/dockerpy/imported", tag="1")
             effects.append((sorted(json.loads(result)), names(store)))
-            store.podman("rmi", "localhost/dockerpy/imported:latest")
+            store.podman("rmi", made)
         assert effects[1] == effects[0]
-        assert "localhost/dockerpy/imported:latest" in effects[0][1]  # podman 4.3.1 ignores tag
+        assert made in effects[0][1]
     finally:
         os.unlink(tar)
 
@@ -181,5 +183,14 @@ def test_build_and_prune(clients):
         store.podman("rmi", "localhost/dockerpy/dangling:1")
     assert [len(r["ImagesDeleted"]) for r in reports] == [1, 1]
     assert reports[1]["SpaceReclaimed"] == reports[0]["SpaceReclaimed"] > 0
-    ref, proxy = both(clients, lambda c: c.images.prune(filters={"dangling": False}))
-    assert proxy == ref and ref[0] == "APIError"  # podman 4.3.1: "dangling" filter more than once
+    # every unused image (podman 4.8+) or podman 4.3.1's 500 "dangling" filter more than once;
+    # the store is made alike again before each client's prune
+    before = names(store)
+    results = []
+    for client in clients[0]:
+        for name in sorted(set(before) - set(names(store)) - {"<none>:<none>"}):
+            store.make_image(name, marker=name)
+        results.append(both(([client], store), lambda c: c.images.prune(filters={"dangling": False}))[0])
+    summary = [(kind, len(r["ImagesDeleted"]) if kind == "ok" else r) for kind, r in results]
+    assert summary[1] == summary[0]
+    assert summary[0][0] == ("ok" if podman_features().compat_prune_dangling_filter else "APIError")

@@ -27,6 +27,21 @@ def test_cause_of():
     assert cause_of('unsupported image filter "all"') == 'unsupported image filter "all"'
 
 
+def test_cause_of_dns_failure_is_the_dns_error():
+    """Go's *net.DNSError ends the chain (podman 5's compat pull answers it)."""
+    message = ('initializing source docker://x:1: pinging container registry registry-1.docker.io: Get '
+               '"https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.53:53: no such host')
+    assert cause_of(message) == "lookup registry-1.docker.io on 10.0.0.53:53: no such host"
+    assert cause_of('pinging: Get "https://h/v2/": dial tcp 127.0.0.1:1: connect: connection refused') == \
+        "connection refused"
+
+
+def test_cause_of_a_bad_commit_change():
+    message = ('copying layers and metadata for container "ab": initializing source containers-storage:c: applying '
+               'changes: processing change "BOGUS x": did not understand change instruction "BOGUS x"')
+    assert cause_of(message) == 'did not understand change instruction "BOGUS x"'
+
+
 def test_quote_char_of_non_ascii_is_first_byte():
     assert gojson.unmarshal("é", gojson.MAP(gojson.BOOL))[1] == "invalid character 'Ã' looking for beginning of value"
     assert gojson.unmarshal("\x01", gojson.MAP(gojson.BOOL))[1] == "invalid character '\\x01' looking for beginning of value"

@@ -146,3 +146,16 @@ def test_a_form_query_reads_like_r_form_get():
     values = spec.decode(parse_query("repo=q&tag=%zz&tag=t"), "/x", lambda k: body.get(k, ""))
     assert values == {"repo": "from-body", "tag": ""}
     assert decode("tag=%zz&tag=1", spec)["tag"] == "1"  # Go drops the bad escape
+
+
+def test_docker_bools():
+    """podman 4.7+'s compat decoder: Docker's BoolValue, never an error; an
+    empty value keeps the default as before."""
+    q = Query(Bool("quiet"), Bool("tlsVerify", True))
+    docker = q.with_docker_bools()
+    url = "/images/load"
+    assert docker.decode([("quiet", "maybe"), ("tlsVerify", "")], url) == {"quiet": True, "tlsVerify": True}
+    for word in ("0", "no", "FALSE", " none ", "False"):
+        assert docker.decode([("quiet", word), ("tlsVerify", word)], url) == {"quiet": False, "tlsVerify": False}
+    with pytest.raises(APIError):
+        q.decode([("quiet", "maybe")], url)

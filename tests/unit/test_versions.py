@@ -32,6 +32,18 @@ EXPECTED = {
     "single_not_found_body": ("5.1.2", "5.2.0", "6408a05927"),
     "prune_buildcache": ("5.2.5", "5.3.0", "901f621daa"),
     "remove_ignore": ("5.3.2", "5.4.0", "5181becfde"),
+    "compat_runtimes_wasm_youki_ocijail": ("4.3.1", "4.4.0", "6fe64591d6"),
+    "compat_history_sha256": ("4.5.1", "4.6.0", "edaf3b4d5e"),
+    "compat_import_tag": ("4.5.1", "4.6.0", "ad8d0e57d7"),
+    "compat_pull_status": ("4.5.1", "4.6.0", "63dfe842bb"),
+    "compat_push_status": ("4.5.1", "4.6.0", "d545418945"),
+    "compat_error_body_flushed": ("4.5.1", "4.6.0", "0ee19f08cf"),
+    "compat_docker_bools": ("4.6.2", "4.7.0", "f33b01b731"),
+    "compat_pull_cause_only": ("4.7.2", "4.8.0", "b9f2c4d171"),
+    "compat_prune_dangling_filter": ("4.7.2", "4.8.0", "c13b8e3c9c"),
+    "compat_runtime_crun_vm": ("4.9.5", "5.0.0", "7c8c945496"),
+    "compat_info_docker25": ("4.9.5", "5.0.0", "3e6bfb6e99"),
+    "compat_inspect_container_last": ("5.0.3", "5.1.0", "ffb8b2dc36"),
 }
 
 
