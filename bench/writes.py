@@ -58,7 +58,7 @@ def start_podman(store: Store) -> Server:
 def start_podproxy(store: Store, name: str, *flags: str, root: str = ROOT) -> Server:
     """podproxy serve (defaults and ``flags``) from the checkout at ``root``."""
     sock = os.path.join(store.path, name + ".sock")
-    argv = [sys.executable, "-m", "podproxy", "serve", "--bind", "unix:" + sock, "--log-level", "warning",
+    argv = [sys.executable, "-P", "-m", "podproxy", "serve", "--bind", "unix:" + sock, "--log-level", "warning",
             *["--podman-option=" + o for o in store.options], *flags]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODPROXY_")}
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
