@@ -20,10 +20,7 @@ signals a pid that was reaped and reused). Closing the handle, or the end
 of this process, closes the socket pair: the launcher then kills the group
 (the parent-death guarantee).
 
-Frames on the pair: a kind byte, a 4-byte length, the payload.
-``R`` request (JSON argv and env), ``P`` pid, ``E`` start error (the text
-of ``Unavailable``), ``K`` kill (grace in seconds, a double), ``X`` exit
-(exit code, then the lengths and bytes of stdout and stderr).
+The frames on the pair are in ``frames``.
 """
 from __future__ import annotations
 
@@ -35,20 +32,15 @@ import os
 import select
 import signal
 import socket
-import struct
 import sys
 import threading
 
 from .errors import Unavailable
+from .frames import IO_NAMES, MAX_REPLY, MAX_REQUEST, grace_frame, read_exit, recv_frame, send_frame
+from .process import kill_group
 
 log = logging.getLogger("podproxy.podman")
 
-_HEAD = struct.Struct("!cI")
-_EXIT = struct.Struct("!iQQ")
-_GRACE = struct.Struct("!d")
-IO_NAMES = ("_in", "_out", "_err")
-MAX_REQUEST = 8 << 20  # bytes of a request: argv (<= 1 MiB, ``argv.MAX_ARGUMENTS``) and the environment
-MAX_REPLY = 1 << 30  # bytes of collected output sent back
 START_TIMEOUT = 30.0  # seconds for the launcher to answer a request with a pid or an error
 GONE = "podproxy's podman launcher went away"
 
@@ -135,46 +127,6 @@ class LauncherGone(OSError):
     """The launcher process cannot be reached (it died): nothing was started."""
 
 
-def send_frame(sock: socket.socket, kind: bytes, payload: bytes = b"") -> None:
-    sock.sendall(_HEAD.pack(kind, len(payload)) + payload)
-
-
-def _exactly(sock: socket.socket, n: int) -> bytes | None:
-    parts, left = [], n
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            return None
-        parts.append(chunk)
-        left -= len(chunk)
-    return b"".join(parts)
-
-
-def recv_frame(sock: socket.socket, limit: int) -> tuple[bytes, bytes] | None:
-    """The next frame as (kind, payload); None at EOF or for a frame over
-    ``limit`` bytes (the peer is then not trusted further)."""
-    head = _exactly(sock, _HEAD.size)
-    if head is None:
-        return None
-    kind, size = _HEAD.unpack(head)
-    if size > limit:
-        return None
-    body = _exactly(sock, size) if size else b""
-    return None if body is None else (kind, body)
-
-
-def exit_frame(code: int, out: bytes, err: bytes) -> bytes:
-    return _EXIT.pack(code, len(out), len(err)) + out + err
-
-
-def grace_frame(grace: float) -> bytes:
-    return _GRACE.pack(grace)
-
-
-def read_grace(payload: bytes) -> float:
-    return _GRACE.unpack(payload)[0] if len(payload) == _GRACE.size else 1.0
-
-
 def _fileno(value) -> int:
     return value if isinstance(value, int) else value.fileno()
 
@@ -246,11 +198,9 @@ class Launched:
             frame = recv_frame(self._sock, MAX_REPLY) if self._sock is not None else None
         except OSError:
             frame = None
-        if frame is not None and frame[0] == b"X" and len(frame[1]) >= _EXIT.size:
-            code, n_out, n_err = _EXIT.unpack_from(frame[1])
-            body = frame[1][_EXIT.size:]
-            self.stdout, self.stderr = body[:n_out], body[n_out:n_out + n_err]
-            self.exit_code = code
+        done = read_exit(frame[1]) if frame is not None and frame[0] == b"X" else None
+        if done is not None:
+            self.exit_code, self.stdout, self.stderr = done
         else:  # the launcher died, and its podman with it (parent-death signal)
             self.exit_code = -signal.SIGKILL
             self.stderr = ("Error: %s" % GONE).encode()
@@ -273,3 +223,13 @@ class Launched:
             if self._sock is not None:
                 self._sock.close()
                 self._sock = None
+
+
+def stop(proc, grace: float = 1.0) -> None:
+    """Kill a started podman's process group: SIGTERM, SIGKILL after
+    ``grace`` (by the launcher for a ``Launched`` one; else here, for
+    sh's ``RunningCommand`` of a podman forked from this process)."""
+    if isinstance(proc, Launched):
+        proc.terminate_group(grace)
+    else:
+        kill_group(proc.pid, grace)

@@ -14,8 +14,8 @@ pages as the workers do (``launched.start()`` starts one in a fresh
 interpreter instead, for tests and tools); the master keeps the channel to
 it, one end of a ``SOCK_SEQPACKET`` socket pair, and the workers inherit it. Each command is one message on the channel
 carrying a socket pair of its own and podman's stdin/stdout/stderr
-(``SCM_RIGHTS``); the launcher serves it in a thread (see ``launched`` for
-the protocol), so commands run side by side.
+(``SCM_RIGHTS``); the launcher serves it in a thread (see ``launched`` and
+``frames`` for the protocol), so commands run side by side.
 
 Guarantees, as for a podman started in the worker:
 
@@ -47,9 +47,8 @@ import time
 
 import sh
 
-from . import launched
 from .errors import Unavailable
-from .launched import MAX_REQUEST, exit_frame, read_grace, recv_frame, send_frame
+from .frames import IO_NAMES, MAX_REQUEST, exit_frame, read_grace, recv_frame, send_frame
 from .process import die_with_parent, group_running, sh_start
 
 log = logging.getLogger("podproxy.podman")
@@ -103,7 +102,7 @@ def serve(channel: socket.socket) -> int:
             break  # every holder closed the channel
         names = msg[1:].decode("ascii", "replace").split(",") if msg[1:] else []
         if not fds or not msg.startswith(b"+") or flags & socket.MSG_CTRUNC or len(names) != len(fds) - 1 \
-                or any(name not in launched.IO_NAMES for name in names):
+                or any(name not in IO_NAMES for name in names):
             for fd in fds:
                 os.close(fd)
             continue

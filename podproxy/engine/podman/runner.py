@@ -27,23 +27,14 @@ from typing import Callable, Iterable, Sequence
 
 from . import launched
 from .errors import Unavailable, error_for
-from .launched import Launched, LauncherGone, launch
-from .process import DEVNULL, die_with_parent, kill_group, pdeathsig_prefix, sh_start
+from .launched import Launched, LauncherGone, launch, stop
+from .process import DEVNULL, die_with_parent, pdeathsig_prefix, sh_start
 from .streams import Progress, Stream, as_text
 from .watchdog import Watchdog
 
 log = logging.getLogger("podproxy.podman")
 
 NO_TIMEOUT = math.inf  # ``run(..., timeout=NO_TIMEOUT)``: the command may take as long as it needs
-
-
-def stop(proc, grace: float = 1.0) -> None:
-    """Kill a started podman's process group: SIGTERM, SIGKILL after
-    ``grace`` (by the launcher for a ``Launched`` one)."""
-    if isinstance(proc, Launched):
-        proc.terminate_group(grace)
-    else:
-        kill_group(proc.pid, grace)
 
 
 def subcommand(args: Sequence[str]) -> str:

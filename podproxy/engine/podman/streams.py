@@ -12,6 +12,7 @@ import time
 from typing import Iterator
 
 from .errors import ClientGone, PodmanError, Unavailable, error_for, killed_message
+from .launched import stop
 from .process import DEVNULL, grow_pipe
 
 CHUNK = 1024 * 1024  # bytes per read of podman's output (and per chunk sent)
@@ -217,8 +218,6 @@ def stop_run(run, release) -> None:
     """``close()`` of a ``Stream`` or ``Progress``: kill podman's process
     group if it still runs, reap it, ``release()`` our end of the pipe, and
     report an exit that was not read to the end (killed, or the reader gave up)."""
-    from .runner import stop
-
     try:
         if run._proc.process.is_alive()[0]:
             stop(run._proc)
