@@ -17,6 +17,15 @@ def _dead_pid() -> int:
     return dead.pid
 
 
+def _is_launcher(pid: str) -> bool:
+    """The podman launcher, the master's other child."""
+    try:
+        with open("/proc/%s/comm" % pid) as f:
+            return f.read().strip() == "podproxy-launch"
+    except OSError:
+        return False
+
+
 def _worker(server) -> int:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -25,7 +34,7 @@ def _worker(server) -> int:
                     fields = f.read().rsplit(b")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == server.proc.pid and fields[0] != b"Z":
+            if int(fields[1]) == server.proc.pid and fields[0] != b"Z" and not _is_launcher(entry):
                 return int(entry)
     raise AssertionError("no worker")
 

@@ -40,8 +40,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _comm(pid: int) -> str:
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def worker_of(server) -> int:
-    (pid,) = [p for p, state in _children(server.proc.pid) if state != b"Z"]
+    """The one worker: the master's child that is not the podman launcher."""
+    (pid,) = [p for p, state in _children(server.proc.pid) if state != b"Z" and _comm(p) != "podproxy-launch"]
     return pid
 
 

@@ -11,7 +11,8 @@ import time
 from typing import Callable, Iterator
 
 from .errors import ClientGone, PodmanError, Unavailable, error_for, killed_message
-from .process import DEVNULL, grow_pipe, kill_group
+from .launched import stop
+from .process import DEVNULL, grow_pipe
 
 CHUNK = 1024 * 1024  # bytes per read of podman's output (and per chunk sent)
 CANCEL_CHECK = 0.2  # seconds between two questions to a silent stream's ``cancelled``
@@ -209,7 +210,7 @@ def stop_run(run, release) -> None:
     report an exit that was not read to the end (killed, or the reader gave up)."""
     try:
         if run._proc.process.is_alive()[0]:
-            kill_group(run._proc.pid)
+            stop(run._proc)
         run._proc.wait()
     except Exception:  # already reaped, or sh raised for the signal
         pass
