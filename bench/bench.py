@@ -62,22 +62,24 @@ from podproxy.settings import parse_size
 BIG = "localhost/bench/big:1"
 HUGE = "localhost/bench/huge:1"
 MiB = 1 << 20
-FULL = {"size": "512M", "big": "2G", "rounds": 2, "reps": 10, "wrk_duration": 5, "wrk_warmup": 1, "wrk_rounds": 2}
-QUICK = {"size": "8M", "big": "0", "rounds": 1, "reps": 2, "wrk_duration": 1, "wrk_warmup": 0, "wrk_rounds": 1}
+FULL = {"size": "512M", "big": "2G", "rounds": 2, "reps": 10, "wrk_duration": 5, "wrk_warmup": 1, "wrk_rounds": 2,
+        "settle": 2.0}
+QUICK = {"size": "8M", "big": "0", "rounds": 1, "reps": 2, "wrk_duration": 1, "wrk_warmup": 0, "wrk_rounds": 1,
+         "settle": 0.2}
 
 
 def say(text: str) -> None:
     print("[{}] {}".format(time.strftime("%H:%M:%S"), text), file=sys.stderr, flush=True)
 
 
-def idle_pss(servers: dict, samples: int = 5) -> dict:
-    """Median of a few samples 0.2 s apart, MiB, after 1 s of quiet."""
-    time.sleep(1)
+def idle_pss(servers: dict, settle: float, samples: int = 5) -> dict:
+    """Median of a few samples 0.1 s apart, MiB, after ``settle`` s of quiet."""
+    time.sleep(settle)
     got: dict = {n: [] for n in servers}
     for _ in range(samples):
         for name, server in servers.items():
             got[name].append(tree_pss(server.proc.pid))
-        time.sleep(0.2)
+        time.sleep(0.1)
     return {n: statistics.median(v) / MiB for n, v in got.items()}
 
 
@@ -107,6 +109,7 @@ def main(argv=None) -> int:
     p.add_argument("--wrk-warmup", type=int, help="seconds of the warm-up run (0: none)")
     p.add_argument("--wrk-rounds", type=int, help="wrk runs per server, route and concurrency")
     p.add_argument("--connections", default="16,64,256")
+    p.add_argument("--settle", type=float, help="seconds of quiet before the idle PSS")
     p.add_argument("--chart", metavar="OUT.png", help="draw the ratios (needs matplotlib: pip install '.[bench]')")
     args = p.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
@@ -142,7 +145,7 @@ def main(argv=None) -> int:
             for server in pair.values():
                 request(server, "GET", path)
         sampler = PeakSampler({n: s.proc.pid for n, s in pair.items()})
-        idle = idle_pss(pair)
+        idle = idle_pss(pair, args.settle)
         rows.append(Row("idle PSS at start (MiB, whole tree)", idle["service"], idle["podproxy"], "<= 1.0x"))
         if part["reads"]:
             say(f"cached reads under wrk (pinned to cpu {client_cpu()})")
@@ -169,7 +172,7 @@ def main(argv=None) -> int:
             if big:
                 say(f"export and load of {size_label(big)} (memory)")
                 rows += huge_rows(store, pair, sampler, big, errors)
-        idle = idle_pss(pair)
+        idle = idle_pss(pair, args.settle)
         rows.append(Row("idle PSS at the end (MiB, whole tree)", idle["service"], idle["podproxy"], "<= 1.0x"))
         rows.append(Row("errors of every other route (failed answers)", errors.count.get("service", 0),
                         errors.count.get("podproxy", 0), "0 errors"))
