@@ -18,7 +18,9 @@ podproxy ``--cache off`` (uncached reads) and Debian's ``docker-registry``
   pull of the big image (transfer_timings.py), and with ``--big 2G`` an
   export and a load of a 2 GiB image;
 * PSS of both whole process trees (pss.py): idle, and the peak during the
-  exports and loads.
+  exports and loads;
+* a fresh server's first 16 concurrent requests (the slowest of them),
+  before anything warms either server up.
 
 It prints one table: each figure for the service and podproxy, the ratio
 podproxy/service and the target of issue 14 (``holds``: yes/NO).
@@ -35,6 +37,7 @@ import os
 import shutil
 import statistics
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,6 +84,24 @@ def idle_pss(servers: dict, settle: float, samples: int = 5) -> dict:
             got[name].append(tree_pss(server.proc.pid))
         time.sleep(0.1)
     return {n: statistics.median(v) / MiB for n, v in got.items()}
+
+
+def first_burst(server, path: str, errors, name: str, n: int = 16) -> float:
+    """A fresh server's first ``n`` requests, sent at once on ``n`` new
+    connections: the slowest one's seconds (each worker's first requests
+    find nothing cached yet)."""
+    start, times = threading.Barrier(n), []
+
+    def one():
+        start.wait(timeout=30)
+        times.append(errors.check(name, request(server, "GET", path, timeout=120), 200, 204))
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=150)
+    return max(times, default=float("nan"))
 
 
 def huge_rows(store, pair, sampler, size: int, errors) -> list:
@@ -141,6 +162,9 @@ def main(argv=None) -> int:
         servers["service"] = start_service(store)
         servers["podproxy"] = start_podproxy(store)
         pair = {n: servers[n] for n in ("service", "podproxy")}
+        first = {n: first_burst(s, ROUTES["exists"], errors, n) * 1000 for n, s in pair.items()}
+        rows.append(Row("fresh server: slowest of 16 concurrent first requests (ms)", first["service"],
+                        first["podproxy"]))
         for path in ROUTES.values():  # both servers have answered every read once
             for server in pair.values():
                 request(server, "GET", path)
