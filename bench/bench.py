@@ -1,553 +1,222 @@
 #!/usr/bin/env python3
-"""podproxy against podman's own ``podman system service``, in one run.
+"""podproxy against podman's own ``podman system service``, every route, in one run.
 
-Creates an isolated store (never the host's), imports a small busybox image
-and a big image of incompressible random data (a rootfs tar, ``--size``),
-starts on that store podman's service, podproxy (default settings: answer
-cache on) and podproxy with ``--cache off``, all on unix sockets, and
-measures them alternating (round by round, in rotating order, so the noise
-of a shared machine hits them alike):
+Creates an isolated store (never the host's) with a small busybox image
+and a big image of random (incompressible) data (``--size``), starts on it
+podman's service and podproxy (``podproxy serve``, its defaults: 2
+workers, 16 threads, answer cache on), both on loopback TCP, plus a
+podproxy ``--cache off`` (uncached reads) and Debian's ``docker-registry``
+(push, pull), and measures, the servers alternating round by round:
 
-* export of the big image in each format (``GET .../get?format=``) and its
-  load (``POST .../load``): time to first byte, total time, MB/s;
-* ``exists``, ``json``, images list, ``tree``, ``history`` at concurrency 1
-  and 16 (keep-alive connections): p50, p99, requests/s, errors; and, as
-  the floor podproxy cannot go below without its cache, the podman process
-  it runs for each (``podman image exists ...`` timed directly);
-* peak memory (PSS, summed over each server's whole process tree, sampled
-  from /proc every 20 ms) during the transfers and during the small requests.
+* cached reads (``exists``, image ``json``, images list, ``history``,
+  ``tree``) under ``wrk`` (one thread pinned to one core, keep-alive) at
+  16, 64 and 256 connections: p50, p90, p99, req/s, errors (wrk_reads.py);
+* tag, untag, rm, commit of a created container, a small build, and the
+  uncached reads, one at a time, against the service and against the same
+  podman command run directly (route_timings.py);
+* export in the four formats (first byte, total), load, import, push and
+  pull of the big image (transfer_timings.py), and with ``--big 2G`` an
+  export and a load of a 2 GiB image;
+* PSS of both whole process trees (pss.py): idle, and the peak during the
+  exports and loads;
+* a fresh server's first 16 concurrent requests (the slowest of them),
+  before anything warms either server up.
 
-It prints one table: each figure for podman and podproxy, the ratio
-podproxy/podman, and the target. ``--chart out.png`` draws the ratios
-(matplotlib: ``pip install '.[bench]'``).
+It prints one table: each figure for the service and podproxy, the ratio
+podproxy/service and the target of issue 14 (``holds``: yes/NO).
 
-    python3 bench/bench.py                       # 512M, everything (~5 min)
-    python3 bench/bench.py --only small          # reads only
-    python3 bench/bench.py --size 64M --requests 100 --rounds 2   # quick
+    apt-get install wrk docker-registry
+    python3 bench/bench.py                 # 512M image, 2G memory phase (~15-20 min on 2 cores)
+    python3 bench/bench.py --quick         # small sizes, short runs (~1 min; the smoke test)
+    python3 bench/bench.py --only reads    # wrk only (also bench/wrk_reads.py)
 """
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import socket
+import shutil
 import statistics
-import subprocess
 import sys
-import tarfile
-import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+sys.path[:0] = [HERE, ROOT, os.path.join(ROOT, "tests")]
 
-from helpers import HTTP, Server, Store, _UnixConnection  # noqa: E402
+from helpers import Store, start_registry
+from pss import PeakSampler, tree_pids, tree_pss  # noqa: F401 (tree_pids: abuse.py's)
+from route_timings import SMALL, Errors, commit_build_rows, uncached_rows, write_rows
+from servers import request, start_podproxy, start_service
+from table import Row, chart, print_table
+from transfer_timings import (
+    export_rows,
+    import_rows,
+    load_rows,
+    peak_rows,
+    registry_rows,
+    size_label,
+    write_rootfs,
+)
+from wrk_reads import ROUTES, client_cpu, read_rows
 
-from podproxy.settings import parse_size  # noqa: E402
+from podproxy.settings import parse_size
 
-V = "/v4.3.1/libpod"
-SMALL = "localhost/bench/small:1"
 BIG = "localhost/bench/big:1"
-FORMATS = ("docker-archive", "oci-archive", "oci-dir", "docker-dir")
-READS = {  # name: (path, status, the podman command podproxy runs for it)
-    "exists": ("/images/%s/exists" % SMALL, 204, ["image", "exists", "--", SMALL]),
-    "json": ("/images/%s/json" % SMALL, 200, ["image", "inspect", "--", SMALL]),
-    "list": ("/images/json", 200, ["images", "--format", "json"]),
-    "tree": ("/images/%s/tree" % SMALL, 200, ["image", "tree", "--", SMALL]),
-    "history": ("/images/%s/history" % SMALL, 200,
-                ["history", "--no-trunc", "--format", "{{json .ImageHistoryLayer}}", "--", SMALL]),
-}
-MB = 1 << 20
+HUGE = "localhost/bench/huge:1"
+MiB = 1 << 20
+FULL = {"size": "512M", "big": "2G", "rounds": 2, "reps": 10, "wrk_duration": 5, "wrk_warmup": 1, "wrk_rounds": 2,
+        "settle": 2.0}
+QUICK = {"size": "8M", "big": "0", "rounds": 1, "reps": 2, "wrk_duration": 1, "wrk_warmup": 0, "wrk_rounds": 1,
+         "settle": 0.2}
 
 
-# -- servers and memory -----------------------------------------------------------
-
-def start_podman(store: Store) -> Server:
-    sock = os.path.join(store.path, "podman.sock")
-    return Server(store.argv("system", "service", "--time=0", "unix://" + sock), HTTP(unix=sock))
+def say(text: str) -> None:
+    print("[{}] {}".format(time.strftime("%H:%M:%S"), text), file=sys.stderr, flush=True)
 
 
-def start_podproxy(store: Store, name: str, *flags: str) -> Server:
-    sock = os.path.join(store.path, name + ".sock")
-    argv = [sys.executable, "-m", "podproxy", "serve", "--bind", "unix:" + sock, "--log-level", "warning",
-            *["--podman-option=" + o for o in store.options], *flags]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODPROXY_")}
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    return Server(argv, HTTP(unix=sock), env=env)
+def idle_pss(servers: dict, settle: float, samples: int = 5) -> dict:
+    """Median of a few samples 0.1 s apart, MiB, after ``settle`` s of quiet."""
+    time.sleep(settle)
+    got: dict = {n: [] for n in servers}
+    for _ in range(samples):
+        for name, server in servers.items():
+            got[name].append(tree_pss(server.proc.pid))
+        time.sleep(0.1)
+    return {n: statistics.median(v) / MiB for n, v in got.items()}
 
 
-def tree_pids(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo += children.get(pid, [])
-    return pids
+def first_burst(server, path: str, errors, name: str, n: int = 16) -> float:
+    """A fresh server's first ``n`` requests, sent at once on ``n`` new
+    connections: the slowest one's seconds (each worker's first requests
+    find nothing cached yet)."""
+    start, times = threading.Barrier(n), []
 
+    def one():
+        start.wait(timeout=30)
+        times.append(errors.check(name, request(server, "GET", path, timeout=120), 200, 204))
 
-def tree_pss(root: int) -> int:
-    """Proportional set size of a process and all its descendants, bytes
-    (PSS: pages shared by forked workers are counted once overall)."""
-    total = 0
-    for pid in tree_pids(root):
-        try:
-            with open("/proc/%d/smaps_rollup" % pid) as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            pass
-    return total
-
-
-class MemorySampler:
-    """Peak PSS of each server's process tree while ``phase`` is set."""
-
-    def __init__(self, servers: dict):
-        self.servers = servers
-        self.peaks: dict[tuple, int] = {}
-        self.phase: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.wait(0.02):
-            phase = self.phase
-            if phase is None:
-                continue
-            for name, server in self.servers.items():
-                key = (phase, name)
-                self.peaks[key] = max(self.peaks.get(key, 0), tree_pss(server.proc.pid))
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-
-
-# -- clients --------------------------------------------------------------------------
-
-class Client:
-    """One keep-alive connection to a server's unix socket."""
-
-    def __init__(self, server: Server, timeout: float = 600):
-        self.path, self.timeout, self.conn = server.http.unix, timeout, None
-
-    def request(self, method: str, target: str, body=None, headers=None, first_byte=None):
-        """(status, bytes read, seconds to the first body byte, seconds)."""
-        start = time.perf_counter()
-        if self.conn is None:
-            self.conn = _UnixConnection(self.path, self.timeout)
-        try:
-            self.conn.request(method, target, body=body, headers=headers or {})
-            resp = self.conn.getresponse()
-            ttfb, size = None, 0
-            while True:
-                chunk = resp.read1(1 << 20)
-                if not chunk:
-                    break
-                if ttfb is None:
-                    ttfb = time.perf_counter() - start
-                size += len(chunk)
-            resp.read()  # b"": marks the answer done so the connection can be reused
-            if resp.will_close:
-                self.close()
-            return resp.status, size, ttfb, time.perf_counter() - start
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-
-    def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-
-class ReadClient:
-    """One keep-alive connection for small GETs, with a minimal HTTP/1.1
-    reader instead of http.client (whose header parsing costs the client
-    process more CPU than a cached answer costs either server; on 2 shared
-    cores that capped both at the client's pace). ``request`` keeps
-    ``Client.request``'s answer shape: (status, bytes, None, seconds)."""
-
-    def __init__(self, server: Server, timeout: float = 60):
-        self.path, self.timeout = server.http.unix, timeout
-        self.sock: socket.socket | None = None
-        self.buf = b""
-
-    def _recv(self) -> None:
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("connection closed by the server")
-        self.buf += data
-
-    def request(self, method: str, target: str, body=None, headers=None, first_byte=None):
-        start = time.perf_counter()
-        if self.sock is None:
-            self.sock = socket.socket(socket.AF_UNIX)
-            self.sock.settimeout(self.timeout)
-            self.sock.connect(self.path)
-            self.buf = b""
-        try:
-            self.sock.sendall(b"%s %s HTTP/1.1\r\nHost: d\r\n\r\n" % (method.encode(), target.encode()))
-            while b"\r\n\r\n" not in self.buf:
-                self._recv()
-            head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-            lines = head.split(b"\r\n")
-            status = int(lines[0].split()[1])
-            fields = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(b":")
-                fields[name.strip().lower()] = value.strip()
-            size = self._chunked() if fields.get(b"transfer-encoding") == b"chunked" else \
-                self._exactly(int(fields.get(b"content-length", b"0")))
-            if fields.get(b"connection") == b"close":
-                self.close()
-            return status, size, None, time.perf_counter() - start
-        except (OSError, ValueError, IndexError):
-            self.close()
-            raise
-
-    def _exactly(self, n: int) -> int:
-        while len(self.buf) < n:
-            self._recv()
-        self.buf = self.buf[n:]
-        return n
-
-    def _chunked(self) -> int:
-        size = 0
-        while True:
-            while b"\r\n" not in self.buf:
-                self._recv()
-            line, _, self.buf = self.buf.partition(b"\r\n")
-            n = int(line.split(b";")[0], 16)
-            self._exactly(n + 2)
-            size += n
-            if n == 0:
-                return size
-
-    def close(self):
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-
-
-@dataclass
-class Samples:
-    latencies: list = field(default_factory=list)
-    errors: int = 0
-    requests: int = 0
-    seconds: float = 0.0  # wall time of the batches
-
-    def figures(self) -> dict:
-        lat = sorted(self.latencies) or [float("nan")]
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        return {"p50 ms": statistics.median(lat) * 1000, "p99 ms": p99 * 1000,
-                "req/s": self.requests / self.seconds if self.seconds else float("nan"), "errors": self.errors}
-
-
-def batch(server: Server, path: str, status: int, concurrency: int, per_client: int, into: Samples):
-    clients = [ReadClient(server) for _ in range(concurrency)]
-    for c in clients:  # connect and warm up outside the clock
-        try:
-            c.request("GET", V + path)
-        except Exception:
-            pass
-
-    def work(client):
-        for _ in range(per_client):
-            try:
-                got = client.request("GET", V + path)
-                ok = got[0] == status
-                into.latencies.append(got[3])
-            except Exception:
-                ok = False
-            if not ok:
-                into.errors += 1
-            into.requests += 1
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
-    start = time.perf_counter()
+    threads = [threading.Thread(target=one) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    into.seconds += time.perf_counter() - start
-    for c in clients:
-        c.close()
+        t.join(timeout=150)
+    return max(times, default=float("nan"))
 
 
-# -- the big image ----------------------------------------------------------------------
-
-def make_big_image(store: Store, size: int) -> str:
-    """Import a rootfs of ``size`` bytes of random data (incompressible)."""
-    fd, path = tempfile.mkstemp(suffix=".tar", dir=store.path)
-    os.close(fd)
-    with tarfile.open(path, "w") as tar:
-        parts = max(1, size // (256 * MB))
-        for n in range(parts):
-            part = size // parts + (size % parts if n == parts - 1 else 0)
-            info = tarfile.TarInfo("data/random-%d" % n)
-            info.size, info.mode = part, 0o644
-            tar.addfile(info, _RandomFile(part))
+def huge_rows(store, pair, sampler, size: int, errors) -> list:
+    """One export (docker-archive) and one load of a ``size`` image per
+    server: the memory peaks at that size (and the times)."""
+    rootfs = write_rootfs(os.path.join(store.path, "huge-rootfs.tar"), size)
     try:
-        return store.out("import", "-q", path, BIG).strip().split(":", 1)[-1]
+        store.out("import", "-q", rootfs, HUGE)
     finally:
-        os.unlink(path)
-
-
-class _RandomFile:
-    def __init__(self, size: int):
-        self.left = size
-
-    def read(self, n: int = -1) -> bytes:
-        n = self.left if n is None or n < 0 else min(n, self.left)
-        self.left -= n
-        return os.urandom(n)
-
-
-def export_once(server: Server, fmt: str) -> dict:
-    os.sync()  # the previous transfer's dirty pages are not this one's disk writes
-    status, size, ttfb, total = Client(server).request("GET", V + "/images/%s/get?format=%s" % (BIG, fmt))
-    if status != 200:
-        raise RuntimeError("export %s: HTTP %d" % (fmt, status))
-    return {"ttfb": ttfb, "total": total, "bytes": size}
-
-
-def load_once(server: Server, store: Store, archive: str) -> dict:
-    store.podman("rmi", "--force", BIG, check=False)  # a real load every time
-    os.sync()
-    size = os.path.getsize(archive)
-    with open(archive, "rb") as f:
-        status, _, ttfb, total = Client(server).request(
-            "POST", V + "/images/load", body=f,
-            headers={"Content-Length": str(size), "Content-Type": "application/x-tar"})
-    if status != 200:
-        raise RuntimeError("load: HTTP %d" % status)
-    return {"total": total, "bytes": size}
-
-
-# -- the run ----------------------------------------------------------------------------
-
-@dataclass
-class Row:
-    figure: str
-    podman: float
-    podproxy: float
-    target: str = ""  # "<= 0.5x", "<= +3 ms", "== 0", "< 100 MB"...
-    better: str = "lower"  # for the ratio's reading
-
-    @property
-    def ratio(self) -> float:
-        return self.podproxy / self.podman if self.podman else float("nan")
-
-    @property
-    def holds(self) -> str:
-        t = self.target
-        if not t:
-            return ""
-        if t.startswith("<= +"):
-            return "yes" if self.podproxy - self.podman <= float(t[4:].split()[0]) else "NO"
-        if t.startswith("<=") and t.endswith("x"):
-            return "yes" if self.ratio <= float(t[2:-1]) else "NO"
-        if t.startswith(">=") and t.endswith("x"):
-            return "yes" if self.ratio >= float(t[2:-1]) else "NO"
-        if t == "0 errors":
-            return "yes" if self.podproxy == 0 else "NO"
-        if t.startswith("< ") and t.endswith("MB"):
-            return "yes" if self.podproxy < float(t[2:-2]) else "NO"
-        return ""
-
-
-def rotate(items: list, n: int) -> list:
-    return items[n % len(items):] + items[: n % len(items)]
-
-
-def run_transfers(args, store, servers, sampler, rows):
-    podman, proxy = servers["podman"], servers["podproxy"]
-    pair = {"podman": podman, "podproxy": proxy}
-    for fmt in FORMATS:
-        got = {name: [] for name in pair}
-        for r in range(args.rounds):
-            for name in rotate(list(pair), r):
-                sampler.phase = "transfer"
-                got[name].append(export_once(pair[name], fmt))
-                sampler.phase = None
-        med = {n: {k: statistics.median(x[k] for x in v) for k in ("ttfb", "total", "bytes")} for n, v in got.items()}
-        first_target = "<= 0.5x" if fmt == "docker-archive" else ""
-        rows.append(Row("export %s first byte (s)" % fmt, med["podman"]["ttfb"], med["podproxy"]["ttfb"],
-                        first_target))
-        rows.append(Row("export %s total (s)" % fmt, med["podman"]["total"], med["podproxy"]["total"], "<= 1.0x"))
-        rows.append(Row("export %s MB/s" % fmt, med["podman"]["bytes"] / MB / med["podman"]["total"],
-                        med["podproxy"]["bytes"] / MB / med["podproxy"]["total"], better="higher"))
-    archive = os.path.join(store.path, "big-docker-archive.tar")
-    store.podman("save", "--format", "docker-archive", "-o", archive, BIG)
-    got = {name: [] for name in pair}
-    for r in range(args.rounds):
-        for name in rotate(list(pair), r):
-            sampler.phase = "transfer"
-            got[name].append(load_once(pair[name], store, archive))
-            sampler.phase = None
-    med = {n: statistics.median(x["total"] for x in v) for n, v in got.items()}
-    size = os.path.getsize(archive) / MB
-    os.unlink(archive)
-    rows.append(Row("load docker-archive total (s)", med["podman"], med["podproxy"], "<= 1.0x"))
-    rows.append(Row("load docker-archive MB/s", size / med["podman"], size / med["podproxy"], better="higher"))
-    peak = {n: sampler.peaks.get(("transfer", n), 0) / MB for n in pair}
-    rows.append(Row("peak memory during transfers (MB, PSS of the tree)", peak["podman"], peak["podproxy"],
-                    "< 100 MB"))
-
-
-def podman_process(store: Store, command: list) -> float:
-    """Seconds one podman process takes for ``command``, run directly."""
-    start = time.perf_counter()
-    subprocess.run(store.argv(*command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
-def run_small(args, store, servers, sampler, rows):
-    """Cached reads: many requests per round. Uncached: each request runs
-    podman, so they are fewer, and at c=1 they alternate one by one with
-    the same podman command run directly (the floor), so that load on the
-    machine hits both alike."""
-    pod, px, nc = "podman", "podproxy", "podproxy --cache off"
-    names = [pod, px, nc]
-    for read, (path, status, command) in READS.items():
-        c1 = {n: Samples() for n in names}
-        c16 = {n: Samples() for n in names}
-        process: list = []
-        per_round = max(1, args.requests // args.rounds)
-        slow = max(2, per_round // 15)
-        for r in range(args.rounds):
-            sampler.phase = "small"
-            for name in rotate([pod, px], r):
-                batch(servers[name], path, status, 1, per_round, c1[name])
-                batch(servers[name], path, status, 16, max(1, per_round // 2), c16[name])
-            batch(servers[nc], path, status, 16, max(1, slow // 4), c16[nc])
-            client = ReadClient(servers[nc])
-            client.request("GET", V + path)
-            for _ in range(slow):
-                process.append(podman_process(store, command))
-                batch_one(client, path, status, c1[nc])
-            client.close()
-            sampler.phase = None
-        f1 = {n: s.figures() for n, s in c1.items()}
-        f16 = {n: s.figures() for n, s in c16.items()}
-        proc_p50 = statistics.median(process) * 1000
-        rows.append(Row("%s c=1 p50 ms" % read, f1[pod]["p50 ms"], f1[px]["p50 ms"], "<= 1.0x"))
-        rows.append(Row("%s c=1 p99 ms" % read, f1[pod]["p99 ms"], f1[px]["p99 ms"]))
-        rows.append(Row("%s c=16 req/s" % read, f16[pod]["req/s"], f16[px]["req/s"], ">= 1.0x", better="higher"))
-        rows.append(Row("%s c=16 p50 ms" % read, f16[pod]["p50 ms"], f16[px]["p50 ms"]))
-        rows.append(Row("%s c=16 p99 ms" % read, f16[pod]["p99 ms"], f16[px]["p99 ms"]))
-        rows.append(Row("%s errors (c=1 and c=16, cache on and off)" % read,
-                        f16[pod]["errors"] + f1[pod]["errors"],
-                        f16[px]["errors"] + f1[px]["errors"] + f16[nc]["errors"] + f1[nc]["errors"], "0 errors"))
-        rows.append(Row("%s no cache c=1 p50 ms vs the podman process" % read, proc_p50, f1[nc]["p50 ms"],
-                        "<= +3 ms"))
-        rows.append(Row("%s no cache c=16 req/s vs podman service" % read, f16[pod]["req/s"], f16[nc]["req/s"],
-                        better="higher"))
-    peak = {n: sampler.peaks.get(("small", n), 0) / MB for n in names}
-    rows.append(Row("peak memory during small requests (MB, PSS of the tree)", peak[pod], peak[px]))
-
-
-def batch_one(client: Client, path: str, status: int, into: Samples) -> None:
-    start = time.perf_counter()
-    try:
-        ok = client.request("GET", V + path)[0] == status
-    except Exception:
-        ok = False
-    seconds = time.perf_counter() - start
-    into.latencies.append(seconds)
-    into.seconds += seconds
-    into.requests += 1
-    into.errors += not ok
-
-
-def print_table(rows, out=sys.stdout):
-    width = max(len(r.figure) for r in rows)
-    print("%-*s %12s %12s %8s  %-10s %s" % (width, "figure", "podman", "podproxy", "ratio", "target", "holds"),
-          file=out)
-    for r in rows:
-        ratio = "%7.2fx" % r.ratio if r.podman else "%8s" % "-"
-        print("%-*s %12.2f %12.2f %s  %-10s %s" % (width, r.figure, r.podman, r.podproxy, ratio, r.target, r.holds),
-              file=out)
-
-
-def chart(rows, path):
-    import matplotlib  # optional: pip install '.[bench]'
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shown = [r for r in rows if r.podman and r.ratio == r.ratio]
-    fig, ax = plt.subplots(figsize=(10, 0.32 * len(shown) + 1.5))
-    colors = ["tab:green" if (r.ratio <= 1) == (r.better == "lower") else "tab:red" for r in shown]
-    ax.barh([r.figure for r in shown], [r.ratio for r in shown], color=colors)
-    ax.axvline(1.0, color="black", linewidth=1)
-    ax.set_xscale("log")
-    ax.invert_yaxis()
-    ax.set_xlabel("podproxy / podman system service (log scale; green = podproxy better)")
-    ax.tick_params(axis="y", labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+        os.unlink(rootfs)
+    rows = export_rows(store, pair, sampler, HUGE, size, 1, errors, formats=("docker-archive",))
+    rows += load_rows(store, pair, sampler, HUGE, size, 1, errors)
+    store.podman("rmi", "--force", HUGE, check=False)
+    return rows + peak_rows(sampler, size)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--size", default="512M", help="size of the big image (random data): 512M, 2G, 64M...")
-    p.add_argument("--only", choices=("all", "small", "transfers"), default="all")
-    p.add_argument("--requests", type=int, default=600, help="c=1 requests per read and server (podman, cached)")
-    p.add_argument("--rounds", type=int, default=3, help="alternation rounds")
-    p.add_argument("--chart", metavar="OUT.png", help="draw the ratios (needs matplotlib)")
+    p.add_argument("--quick", action="store_true", help="small sizes and short runs: " + repr(QUICK))
+    p.add_argument("--only", choices=("all", "reads", "routes", "transfers"), default="all")
+    p.add_argument("--size", help="the big image (random data), default {size}".format(**FULL))
+    p.add_argument("--big", help="a second image for the memory peaks, 0 for none, default {big}".format(**FULL))
+    p.add_argument("--rounds", type=int, help="alternation rounds of the transfers")
+    p.add_argument("--reps", type=int, help="repetitions of each small route")
+    p.add_argument("--wrk-duration", type=int, help="seconds of each wrk run")
+    p.add_argument("--wrk-warmup", type=int, help="seconds of the warm-up run (0: none)")
+    p.add_argument("--wrk-rounds", type=int, help="wrk runs per server, route and concurrency")
+    p.add_argument("--connections", default="16,64,256")
+    p.add_argument("--settle", type=float, help="seconds of quiet before the idle PSS")
+    p.add_argument("--chart", metavar="OUT.png", help="draw the ratios (needs matplotlib: pip install '.[bench]')")
     args = p.parse_args(argv)
-    size = parse_size(args.size)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    size, big = parse_size(args.size), parse_size(args.big) if args.big != "0" else 0
+    connections = [int(c) for c in args.connections.split(",")]
+    missing = [t for t in ("wrk", "taskset", "docker-registry") if not shutil.which(t)]
+    if missing:
+        print("missing: {} (Debian: apt-get install wrk util-linux docker-registry)".format(" ".join(missing)),
+              file=sys.stderr)
+        return 2
+    part = {k: args.only in ("all", k) for k in ("reads", "routes", "transfers")}
 
+    started = time.time()
+    load_at_start = os.getloadavg()
     store = Store.create()
     servers: dict = {}
-    sampler = None
+    registry = sampler = None
+    errors = Errors()
+    rows: list = []
     try:
-        print("store %s: importing images (%s random data)..." % (store.path, args.size), file=sys.stderr)
+        say(f"store {store.path}: images ({args.size} of random data)")
         store.make_image(SMALL, marker="bench")
-        if args.only in ("all", "transfers"):
-            make_big_image(store, size)
-        servers["podman"] = start_podman(store)
-        servers["podproxy"] = start_podproxy(store, "podproxy")
-        if args.only in ("all", "small"):
-            servers["podproxy --cache off"] = start_podproxy(store, "podproxy-nocache", "--cache", "off")
-        sampler = MemorySampler(servers)
-        rows: list[Row] = []
-        if args.only in ("all", "transfers"):
-            print("transfers...", file=sys.stderr)
-            run_transfers(args, store, servers, sampler, rows)
-        if args.only in ("all", "small"):
-            print("small requests...", file=sys.stderr)
-            run_small(args, store, servers, sampler, rows)
-        print("podproxy vs podman system service, podman %s, %d cores, image %s, %d rounds" % (
-            store.out("version", "--format", "{{.Client.Version}}").strip(), os.cpu_count() or 0, args.size,
-            args.rounds))
+        rootfs = None
+        if part["transfers"]:
+            rootfs = write_rootfs(os.path.join(store.path, "rootfs.tar"), size)
+            store.out("import", "-q", rootfs, BIG)
+        servers["service"] = start_service(store)
+        servers["podproxy"] = start_podproxy(store)
+        pair = {n: servers[n] for n in ("service", "podproxy")}
+        first = {n: first_burst(s, ROUTES["exists"], errors, n) * 1000 for n, s in pair.items()}
+        rows.append(Row("fresh server: slowest of 16 concurrent first requests (ms)", first["service"],
+                        first["podproxy"]))
+        for path in ROUTES.values():  # both servers have answered every read once
+            for server in pair.values():
+                request(server, "GET", path)
+        sampler = PeakSampler({n: s.proc.pid for n, s in pair.items()})
+        idle = idle_pss(pair, args.settle)
+        rows.append(Row("idle PSS at start (MiB, whole tree)", idle["service"], idle["podproxy"], "<= 1.0x"))
+        if part["reads"]:
+            say(f"cached reads under wrk (pinned to cpu {client_cpu()})")
+            rows += read_rows(pair, list(ROUTES), connections, args.wrk_rounds, args.wrk_duration, args.wrk_warmup,
+                              progress=lambda done: say("  " + done[0].figure.rsplit(" ", 2)[0]))
+        if part["routes"]:
+            say("writes, uncached reads, commit, build")
+            rows += write_rows(store, pair, args.reps, errors)
+            servers["nocache"] = start_podproxy(store, "--cache", "off")
+            rows += uncached_rows(store, servers["nocache"], args.reps, errors)
+            servers.pop("nocache").stop()
+            rows += commit_build_rows(store, pair, args.reps, errors)
+        if part["transfers"]:
+            say(f"exports, load, import of {args.size}")
+            rows += export_rows(store, pair, sampler, BIG, size, args.rounds, errors)
+            rows += load_rows(store, pair, sampler, BIG, size, args.rounds, errors)
+            rows += import_rows(store, pair, rootfs, size, args.rounds, errors)
+            os.unlink(rootfs)
+            say(f"push and pull of {args.size} through docker-registry")
+            registry_dir = os.path.join(store.path, "registry")
+            registry = start_registry(registry_dir)
+            rows += registry_rows(store, pair, registry, registry_dir, BIG, size, args.rounds, errors)
+            rows += peak_rows(sampler, size)
+            if big:
+                say(f"export and load of {size_label(big)} (memory)")
+                rows += huge_rows(store, pair, sampler, big, errors)
+        idle = idle_pss(pair, args.settle)
+        rows.append(Row("idle PSS at the end (MiB, whole tree)", idle["service"], idle["podproxy"], "<= 1.0x"))
+        rows.append(Row("errors of every other route (failed answers)", errors.count.get("service", 0),
+                        errors.count.get("podproxy", 0), "0 errors"))
+        version = store.out("version", "--format", "{{.Client.Version}}").strip()
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+        print(f"podproxy (podproxy serve, defaults) vs podman system service {version}, both on loopback TCP, one "
+              f"store; {os.cpu_count()} cores shared by both servers, the client (wrk -t1 pinned to cpu "
+              f"{client_cpu()}) and other work (load average {load_at_start[0]:.1f} at the start); {when}; "
+              f"image {args.size}, memory {size_label(big) if big else '-'}; {args.rounds} transfer round(s), "
+              f"{args.reps} reps, wrk {args.wrk_rounds} x {args.wrk_duration} s; medians; "
+              f"{time.time() - started:.0f} s")
         print_table(rows)
         if args.chart:
             chart(rows, args.chart)
-            print("chart: %s" % args.chart)
+            print(f"chart: {args.chart}")
         return 0
     finally:
         if sampler is not None:
             sampler.stop()
-        for server in servers.values():
+        for server in [*servers.values(), *([registry] if registry else [])]:
             server.stop()
         store.destroy()
 
