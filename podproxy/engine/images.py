@@ -103,7 +103,6 @@ def image_summary(row: dict, platform: dict | None = None) -> dict:
         if key in _OMIT_EMPTY and not value:
             continue
         summary[key] = value
-    summary.setdefault("RepoDigests", [])
     return summary
 
 
