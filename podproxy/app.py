@@ -130,7 +130,7 @@ def api_headers(resp: Response) -> Response:
 
 def handle_api_error(err: APIError) -> Response:
     resp = Response(err.body(), status=err.status, content_type=JSON_CONTENT_TYPE)
-    resp.headers.extend(getattr(err, "headers", {}))  # WWW-Authenticate, Retry-After
+    resp.headers.extend(err.headers)  # WWW-Authenticate, Retry-After
     return resp
 
 
@@ -189,5 +189,5 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.after_request(api_headers)
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(Exception, handle_unexpected)
-    app.wsgi_app = Observed(app.wsgi_app, settings.log_format)
+    app.wsgi_app = Observed(app.wsgi_app, settings.log_format)  # type: ignore[method-assign]  # Flask's middleware idiom
     return app

@@ -11,8 +11,9 @@ import ipaddress
 import os
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any
 
 from .security.unixsock import parse_mode
 
@@ -187,7 +188,7 @@ class Settings:
         return list(self.podman_option)
 
     @classmethod
-    def from_env(cls, environ=None, **overrides) -> "Settings":
+    def from_env(cls, environ=None, **overrides) -> Settings:
         """Defaults, then ``PODPROXY_*`` variables, then ``overrides``."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}

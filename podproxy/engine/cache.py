@@ -9,7 +9,8 @@ containers/storage itself notices that another process changed the store.
 
 The fingerprint of the storage is the image and container stores' lock
 file tokens plus the stat (inode, size, mtime_ns, ctime_ns) of those lock
-files, the three JSON files and libpod's database, BoltDB or SQLite (see ``LOCKS``). An answer is kept only if the fingerprint read *before* podman
+files, the three JSON files and libpod's database, BoltDB or SQLite (see
+``LOCKS``). An answer is kept only if the fingerprint read *before* podman
 started equals the one read *after* it ended: then no write happened while
 podman read, and the answer describes the state that fingerprint names. An
 answer is served only if the fingerprint read *after the request arrived*
@@ -29,7 +30,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .podman.runner import Completed, Runner
 
@@ -61,7 +62,7 @@ class Storage:
             [os.path.join(run_root, p.format(d=driver)) for p in RUN_FILES]
 
     @classmethod
-    def from_info(cls, info: dict) -> "Storage | None":
+    def from_info(cls, info: dict) -> Storage | None:
         """From ``podman info``; None when the cache must stand aside."""
         host, store = info.get("host") or {}, info.get("store") or {}
         if host.get("serviceIsRemote"):
@@ -76,7 +77,7 @@ class Storage:
         return cls(store["graphRoot"], store.get("runRoot") or "", store["graphDriverName"])
 
     def fingerprint(self) -> tuple:
-        parts = []
+        parts: list[object] = []
         for path in self.tokens:
             try:
                 with open(path, "rb") as f:

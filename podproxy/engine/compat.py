@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .images import ImageEngine
 from ..gocompat.reference import parse_error
+from .images import ImageEngine
 from .podman.errors import Failure, PodmanError
 
 _HEX64 = re.compile(r"[a-f0-9]{64}\Z")
@@ -119,7 +119,7 @@ def _port_set(exposed) -> dict | None:
     """``portsToPortSet``: ``80`` -> ``80/tcp``, keys in Go's map order."""
     if not exposed:
         return None
-    ports = {}
+    ports: dict[str, dict] = {}
     for key in exposed:
         port, _, proto = key.partition("/")
         ports["%s/%s" % (port, proto or "tcp")] = {}
@@ -206,7 +206,7 @@ class StoreIndex:
 
     def layer_digests(self) -> set:
         """Every compressed and uncompressed digest of the store's layers."""
-        found = set()
+        found: set[str] = set()
         for layer in self._load("layers") or []:
             if isinstance(layer, dict):
                 found.update(d for d in (layer.get("compressed-diff-digest"), layer.get("diff-digest")) if d)

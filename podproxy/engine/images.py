@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..gocompat.gojson import go_quote
@@ -40,7 +41,8 @@ def _split_errors(message: str) -> list[str]:
     ``N errors occurred:\\n\\t* a\\n\\t* b``."""
     head, sep, rest = message.partition(" errors occurred:\n")
     if sep and head.isdigit():
-        return [item[len("\t* ") :] if item.startswith("\t* ") else item.strip() for item in rest.split("\n") if item.strip()]
+        return [item[len("\t* ") :] if item.startswith("\t* ") else item.strip()
+                for item in rest.split("\n") if item.strip()]
     return [message] if message else []
 
 
@@ -188,7 +190,8 @@ class ImageEngine:
                 {"IsManifestList": False, "Arch": arch, "Os": os_}
         return found
 
-    def summaries(self, include_intermediate: bool = False, filters: list[str] = (), extended: bool = False) -> list[dict]:
+    def summaries(self, include_intermediate: bool = False, filters: Sequence[str] = (),
+                  extended: bool = False) -> list[dict]:
         """The API's image list: ``podman images --format json`` has one row
         per tag; the API has one summary per image, in storage order.
         ``extended``: podman 5.1's entries with Arch, Os, IsManifestList."""
@@ -258,7 +261,7 @@ class ImageEngine:
     def tag(self, name: str, target: str) -> None:
         self.runner.run(["tag", "--", name, target])
 
-    def prune(self, all: bool = False, external: bool = False, filters: list[str] = (),
+    def prune(self, all: bool = False, external: bool = False, filters: Sequence[str] = (),
               build_cache: bool = False) -> list[dict]:
         """``podman image prune``; sizes come from a listing taken before.
         ``build_cache``: podman 5.3's ``--build-cache`` (buildah's cache mounts)."""

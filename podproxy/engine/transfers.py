@@ -17,8 +17,8 @@ import shutil
 import socket
 import stat
 import tarfile
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from ..gocompat.reference import parse_error, tag_error
 from . import scratch, uploads
@@ -114,7 +114,7 @@ class TransferEngine:
         return stream
 
     def save_dir(self, name: str, format: str, compress: bool = False,
-                 watch: socket.socket | None = None) -> "DirTar":
+                 watch: socket.socket | None = None) -> DirTar:
         """``podman image save --format oci-dir|docker-dir`` into a temp dir,
         then that dir as a tar stream of known length. Errors are raised
         before the first chunk is returned; the dir is removed when the
@@ -303,7 +303,7 @@ class DirTar:
             return None
         return info.tobuf(format=tarfile.PAX_FORMAT), full if info.type == tarfile.REGTYPE else None, info.size
 
-    def _generate(self) -> Iterator[bytes]:
+    def _generate(self) -> Generator[bytes, None, None]:
         for header, path, size in self.members:
             yield header
             if path is None:

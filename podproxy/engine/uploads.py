@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import select
 import socket
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .podman.errors import ClientGone
 from .podman.process import PIPE_SIZE, grow_pipe
@@ -77,7 +77,7 @@ def _write_all(fd: int, data) -> None:
         view = view[os.write(fd, view):]
 
 
-def save(body: "SocketBody | Iterable[bytes]", path: str) -> None:
+def save(body: SocketBody | Iterable[bytes], path: str) -> None:
     """Write ``body`` to a new file at ``path``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:

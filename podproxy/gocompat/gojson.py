@@ -312,9 +312,15 @@ class _Scanner:
 class GoType:
     """A Go type for ``unmarshal``: ``kind`` is map, slice, string or bool."""
 
-    def __init__(self, kind: str, elem: "GoType | None" = None):
+    def __init__(self, kind: str, elem: GoType | None = None):
         self.kind = kind
         self.elem = elem
+
+    def element(self) -> GoType:
+        """The element type of a map or slice."""
+        if self.elem is None:
+            raise TypeError("%s has no element type" % self.kind)
+        return self.elem
 
     def __str__(self):
         if self.kind == "map":
@@ -358,9 +364,9 @@ def _convert(v, t: GoType, errors: list):
         errors.append("json: cannot unmarshal %s into Go value of type %s" % (kind, t))
         return None
     if t.kind == "map":
-        return {k: _convert(x, t.elem, errors) for k, x in v.items()}
+        return {k: _convert(x, t.element(), errors) for k, x in v.items()}
     if t.kind == "slice":
-        return [_convert(x, t.elem, errors) for x in v]
+        return [_convert(x, t.element(), errors) for x in v]
     return v
 
 
@@ -369,7 +375,7 @@ def _levels(t: GoType) -> int:
     can only be a type error, which names its kind and not its content."""
     n = 0
     while t.kind in ("map", "slice"):
-        n, t = n + 1, t.elem
+        n, t = n + 1, t.element()
     return n
 
 

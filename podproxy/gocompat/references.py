@@ -74,7 +74,7 @@ def storage_reference_error(name: str) -> tuple[str, str] | None:
         return message, message
     if is_storage_name(name):
         return None
-    cause = _transports_error(name)
+    cause = _transports_error(name) or ""  # never empty: transport_of found no transport
     return 'reference "%s" must be a storage reference: %s' % (name, cause), cause
 
 

@@ -28,7 +28,7 @@ class Guard:
         self.trusted_proxies = tuple(trusted_proxies)  # --forwarded-allow-ips
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Guard":
+    def from_settings(cls, settings: Settings) -> Guard:
         tokens = load_tokens(settings.token_file) if settings.token_file else []
         return cls(Authenticator(tokens), Access.build(settings.policy, tokens), settings.forwarded_allow_ips)
 

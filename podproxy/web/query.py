@@ -24,8 +24,9 @@ The rules (``handlers.NewAPIDecoder``, gorilla/schema v1.2.0):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..gocompat import gojson
 from .errors import APIError
@@ -68,11 +69,10 @@ def parse_query(raw_query: str) -> list[tuple[str, str]]:
         if not piece or ";" in piece:
             continue
         key, _, value = piece.partition("=")
-        key = _unescape(key)
-        value = _unescape(value)
-        if key is None or value is None:
+        key_text, value_text = _unescape(key), _unescape(value)
+        if key_text is None or value_text is None:
             continue
-        pairs.append((key, value))
+        pairs.append((key_text, value_text))
     return pairs
 
 
