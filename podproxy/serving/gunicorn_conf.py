@@ -132,7 +132,7 @@ def pre_fork(arbiter, worker):
 def child_exit(arbiter, worker):
     from prometheus_client import multiprocess
 
-    from podproxy.serving.worker import TABLE
+    from podproxy.serving.fairshare import TABLE
 
     TABLE.clear(TABLE.slot(worker.age))  # no waiting for its heartbeat to go stale
     _sweep_scratch()  # a worker killed half way through a transfer leaves its own

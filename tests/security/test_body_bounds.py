@@ -162,7 +162,7 @@ def test_bodies_never_take_the_last_threads(store):
     """With every thread a body may take held by a stalled upload, the next
     request with a body gets podman's 503 after a short bounded wait, and a
     request without one is still answered."""
-    from podproxy.serving.worker import BODY_SLOT_GRACE
+    from podproxy.serving.bodyslots import BODY_SLOT_GRACE
 
     s = start_podproxy(store, workers=1, threads=3)  # one thread for bodies
     try:
