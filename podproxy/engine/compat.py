@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from ..gocompat.reference import parse_error
+from ..gocompat.strconv import go_quote
 from .images import ImageEngine
 from .podman.errors import Failure, PodmanError
 
@@ -105,14 +106,8 @@ class CompatEngine:
             return Resolved(parse_normalized_named(candidate), data)
         except ValueError as e:
             message = "normalizing name %s (orig: %s) for compat API: %s" % (
-                _quote(candidate), _quote(name), e)
+                go_quote(candidate), go_quote(name), e)
             raise Unresolvable(message, 125, message) from None
-
-
-def _quote(s: str) -> str:
-    from ..gocompat.gojson import go_quote
-
-    return go_quote(s)
 
 
 def _port_set(exposed) -> dict | None:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..gocompat.gojson import go_quote
+from ..gocompat.strconv import go_quote
 from .cache import AnswerCache
 from .podman import argv as validate
 from .podman.errors import Failure, NotFound, PodmanError, error_message

@@ -32,7 +32,7 @@ from ..web.query import Bool, List, Query, Str
 from ..web.responses import engine, features, json_response, services
 from ..web.routing import RouteTable
 from ..engine import scratch
-from ..gocompat import gojson
+from ..gocompat import gojson, jsonscan
 from ..web.versioned import ByVersion
 
 log = logging.getLogger("podproxy.transfers")
@@ -378,12 +378,9 @@ def _commit_config() -> bytes | None:
     text = body.decode("utf-8", "replace")
     if not text.strip():
         return None
-    try:
-        gojson._Scanner(text).run()
-    except gojson._Syntax as e:  # Go's decoder wording; json.Decoder reads one value only
-        err = str(e)
-        if "after top-level value" not in err:
-            raise APIError(400, "unexpected EOF" if err == "unexpected end of JSON input" else err) from None
+    err = jsonscan.syntax_error(text)
+    if err is not None and "after top-level value" not in err:  # Go's decoder wording; it reads one value only
+        raise APIError(400, "unexpected EOF" if err == "unexpected end of JSON input" else err)
     import json
 
     value, _ = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))
