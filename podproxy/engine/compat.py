@@ -11,46 +11,19 @@ for another reason than "image not known" is an ``Unresolvable`` error.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from ..gocompat.reference import parse_error
+from ..gocompat.reference import parse_normalized_named
 from ..gocompat.strconv import go_quote
 from .images import ImageEngine
 from .podman.errors import Failure, PodmanError
 
-_HEX64 = re.compile(r"[a-f0-9]{64}\Z")
 _INSPECT_PREFIX = "normalizing name for compat API: "
 
 
 class Unresolvable(Failure):
     """``NormalizeToDockerHub`` failed: the message is podman's inner error
     (``normalizing name for compat API: ...``); handlers wrap it."""
-
-
-def parse_normalized_named(name: str) -> str:
-    """docker/distribution's ``ParseNormalizedNamed(name).String()`` (v2.8:
-    ``docker.io`` and ``library/`` added, the tag kept, none added);
-    ValueError with its error text."""
-    if _HEX64.match(name):
-        raise ValueError("invalid repository name (%s), cannot specify 64-byte hexadecimal strings" % name)
-    slash = name.find("/")
-    if slash < 0 or (not any(c in name[:slash] for c in ".:") and name[:slash] != "localhost"):
-        domain, remainder = "docker.io", name
-    else:
-        domain, remainder = name[:slash], name[slash + 1 :]
-    if domain == "index.docker.io":
-        domain = "docker.io"
-    if domain == "docker.io" and "/" not in remainder:
-        remainder = "library/" + remainder
-    remote = remainder.split(":", 1)[0]
-    if remote.lower() != remote:
-        raise ValueError("invalid reference format: repository name must be lowercase")
-    full = domain + "/" + remainder
-    err = parse_error(full)
-    if err is not None:
-        raise ValueError(err)
-    return full
 
 
 @dataclass

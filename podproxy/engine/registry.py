@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Sequence
 
-from ..gocompat.references import registry_of
+from ..gocompat.reference import registry_of
 from .podman.errors import error_message
 from .podman.runner import Runner
 from .podman.streams import Progress

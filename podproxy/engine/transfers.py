@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import socket
 import stat
@@ -20,7 +19,7 @@ import tarfile
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 
-from ..gocompat.reference import parse_error, tag_error
+from ..gocompat.reference import normalized_name_error, tag_error
 from . import scratch, uploads
 from .podman.errors import Failure, PodmanError
 from .podman.runner import NO_TIMEOUT, Runner
@@ -212,21 +211,6 @@ class TransferEngine:
         return out.split()[-1]
 
 
-_HEX64 = re.compile(r"[a-f0-9]{64}\Z")
-
-
-def _scp_name_error(name: str) -> str | None:
-    """docker/distribution's ``ParseNormalizedNamed`` error (podman's
-    ``ValidateImageName``), or None."""
-    if _HEX64.match(name):
-        return "invalid repository name (%s), cannot specify 64-byte hexadecimal strings" % name
-    first, sep, rest = name.partition("/")
-    remainder = rest if sep and ("." in first or ":" in first or first == "localhost") else name
-    if remainder.split(":", 1)[0].lower() != remainder.split(":", 1)[0]:
-        return "invalid reference format: repository name must be lowercase"
-    return parse_error(name)
-
-
 def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
     """What podman's API answers for an scp request without transferring
     anything (``ExecuteTransfer``'s argument checks, then "local transfers
@@ -240,7 +224,7 @@ def scp_refusal(source: str, destination: str) -> tuple[int, str] | None:
                 user = arg.split("@", 1)[0]
             else:
                 remote = True
-                err = _scp_name_error(image) if image else None
+                err = normalized_name_error(image) if image else None
                 if err:
                     return 500, err
         locations.append((user, remote, image))

@@ -25,7 +25,7 @@ from ..engine import context as contexts
 from ..engine import scratch, uploads
 from ..engine.build import BuildOptions
 from ..gocompat import gojson
-from ..gocompat.references import registry_of
+from ..gocompat.reference import registry_of
 from ..security.registry_auth import RegistryAuth
 from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError

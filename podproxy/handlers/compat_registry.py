@@ -30,7 +30,8 @@ from ..engine.compat import StoreIndex
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
-from ..gocompat.references import registry_of, storage_reference_error
+from ..gocompat.reference import registry_of
+from ..gocompat.transports import storage_reference_error
 from ..security.registry_auth import RegistryAuth
 from .compat_images import resolve
 from .registry import registry

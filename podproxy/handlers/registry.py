@@ -19,7 +19,8 @@ from flask import Response, g, request
 from ..engine.podman.errors import PodmanError
 from ..engine.podman.streams import Progress
 from ..gocompat import gojson
-from ..gocompat.references import registry_of, storage_reference_error, transport_error
+from ..gocompat.reference import registry_of
+from ..gocompat.transports import storage_reference_error, transport_error
 from ..security.registry_auth import RegistryAuth
 from ..web.errors import APIError, cause_of
 from ..web.query import Bool, Int, Query, Str
