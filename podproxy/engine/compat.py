@@ -161,11 +161,7 @@ class StoreIndex:
     def _load(self, kind: str):
         import json
 
-        self.images.storage_order()  # finds <graphroot>/<driver>-images/images.json
-        path = self.images._images_json or ""
-        if kind == "layers":
-            path = path[: -len("-images/images.json")] + "-layers/layers.json" if path.endswith(
-                "-images/images.json") else ""
+        path = self.images.store_index(kind)
         try:
             with open(path, "rb") as f:
                 return json.load(f)

@@ -9,7 +9,6 @@ Methods return plain data or raise the typed errors of ``runner``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from .cache import AnswerCache
 from .podman import argv as validate
 from .podman.errors import Failure, NotFound, PodmanError, error_message
 from .podman.runner import Completed, Runner
+from .storefiles import store_file
 
 
 @dataclass
@@ -111,7 +111,7 @@ def image_summary(row: dict, platform: dict | None = None) -> dict:
 class ImageEngine:
     def __init__(self, runner: Runner, cache: AnswerCache | None = None):
         self.runner = runner
-        self._images_json: str | None = None
+        self._store: tuple[str, str] | None = None  # (graphRoot, driver), from ``podman info``
         self._locating = threading.Lock()  # one ``podman info`` for concurrent first lists
         self.cache = cache
 
@@ -216,17 +216,23 @@ class ImageEngine:
         ``images.json``, which libimage lists in). No CLI command prints
         that order, so the store's own index is read (read only); [] if
         it is not a local file (then the list falls back to created)."""
-        if self._images_json is None:
-            with self._locating:  # the holder's podman is bounded by the runner's timeout
-                if self._images_json is None:
-                    fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
-                    root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
-                    self._images_json = os.path.join(root, "%s-images" % driver, "images.json")
+        path = self.store_index("images")
         try:
-            with open(self._images_json, "rb") as f:
+            with open(path, "rb") as f:
                 return [image["id"] for image in json.load(f)]
         except (OSError, ValueError, KeyError, TypeError):
             return []
+
+    def store_index(self, kind: str) -> str:
+        """The path of the store's ``kind`` index (images, layers), found once from ``podman info``
+        (raises as the runner does when podman cannot say)."""
+        if self._store is None:
+            with self._locating:  # the holder's podman is bounded by the runner's timeout
+                if self._store is None:
+                    fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
+                    root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
+                    self._store = (root, driver)
+        return store_file(*self._store, kind)
 
     def history(self, name: str) -> list[dict]:
         """``podman history`` as the API's HistoryResponse (Unix times)."""
