@@ -17,7 +17,7 @@ from .podman.runner import Runner
 from .podman.streams import Progress
 
 
-def _tls(tls_verify: bool | None) -> list[str]:
+def _tls_verify_flag(tls_verify: bool | None) -> list[str]:
     """podman applies tlsVerify only when the client sent the key."""
     return [] if tls_verify is None else ["--tls-verify=%s" % ("true" if tls_verify else "false")]
 
@@ -64,7 +64,7 @@ class RegistryEngine:
              auth: Sequence[str] = (), quiet: bool = False, retry: int | None = None,
              retry_delay: str = "") -> Progress:
         """``podman pull``: progress on stderr, the image IDs on stdout."""
-        args = ["pull", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
+        args = ["pull", *_tls_verify_flag(tls_verify), *auth, *_retry(retry, retry_delay)]
         if all_tags:
             args.append("--all-tags")
         for opt, value in (("--os", os), ("--arch", arch), ("--variant", variant)):
@@ -80,7 +80,7 @@ class RegistryEngine:
              retry: int | None = None, retry_delay: str = "", digest_file: str = "") -> Progress:
         """``podman push``; ``digest_file``: where podman writes the pushed
         manifest's digest (a path of ours)."""
-        args = ["push", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
+        args = ["push", *_tls_verify_flag(tls_verify), *auth, *_retry(retry, retry_delay)]
         if compress:
             args.append("--compress")
         if compression_level is not None:
@@ -102,7 +102,7 @@ class RegistryEngine:
         """``podman search``. With ``list_tags`` the CLI only prints JSON
         grouped as {Name, Tags}: the API's one report per tag is rebuilt
         (Index is the registry; the other fields are empty for tag lists)."""
-        args = ["search", "--no-trunc", *_tls(tls_verify), *auth]
+        args = ["search", "--no-trunc", *_tls_verify_flag(tls_verify), *auth]
         if limit:
             args.append("--limit=%d" % limit)
         if list_tags:
