@@ -2,7 +2,7 @@
 ``podman images`` row as the API's ImageSummary, and scp's argument checks."""
 import pytest
 
-from podproxy.engine.images import image_summary, unix_seconds
+from podproxy.engine.imagedata import image_summary, unix_seconds
 from podproxy.engine.transfers import scp_refusal
 
 ID = "a" * 64
