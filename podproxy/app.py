@@ -162,7 +162,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.url_map.converters["everything"] = AnyPath
-    runner = Runner(settings.podman, settings.podman_options, timeout=settings.podman_timeout)
+    runner = Runner(settings.podman, list(settings.podman_option), timeout=settings.podman_timeout)
     runner.observers += [metrics.podman_finished, observe.podman_finished]
     system = SystemEngine(runner)
     cache = AnswerCache(runner, info=lambda: system.info(cached=True)) if settings.cache else None

@@ -161,7 +161,7 @@ class Settings:
     socket_mode: int | None = None
     socket_group: str | None = None
     podman: str = "podman"
-    podman_option: list = field(default_factory=list)
+    podman_option: list = field(default_factory=list)  # one per --podman-option, as the flag is named
     workers: int = 2
     threads: int = 16
     podman_timeout: float = 600.0
@@ -182,10 +182,6 @@ class Settings:
     policy: str = "full"
     forwarded_allow_ips: list = field(default_factory=list)
     insecure: bool = False
-
-    @property
-    def podman_options(self) -> list[str]:
-        return list(self.podman_option)
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> Settings:
