@@ -18,6 +18,7 @@ import re
 import threading
 import time
 
+from ..web.routing import route_key
 from . import metrics
 
 ACCESS_LOG = logging.getLogger("podproxy.access")
@@ -27,12 +28,6 @@ _METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
 _TRANSFER = re.compile(r"/libpod/images/(?:\{name\}/get|export|load|import)\Z")
 _current = threading.local()
 COUNT_STEP = 4 << 20  # bytes between updates of the byte counters
-
-
-def route_label(template: str) -> str:
-    """``/v{version:[0-9]...}/libpod/images/{name:.*}/json`` ->
-    ``/v{version}/libpod/images/{name}/json``: readable, low-cardinality."""
-    return re.sub(r"\{(\w+):[^{}]*\}", r"{\1}", template)
 
 
 class RequestRecord:
@@ -58,7 +53,7 @@ class RequestRecord:
         self._done = False
 
     def matched(self, template: str) -> None:
-        self.route = route_label(template)
+        self.route = route_key(template)  # readable, low-cardinality
         if not self.transfer and _TRANSFER.search(self.route):
             self.transfer = True
             metrics.TRANSFERS.inc()

@@ -10,11 +10,10 @@ exception: they are served to anyone, without credentials.
 """
 from __future__ import annotations
 
-import re
-
 from flask import current_app, g, request
 
 from ..settings import Settings
+from ..web.routing import rule_key
 from .auth import Authenticator, client_address, load_tokens
 from .policy import PUBLIC, Access
 
@@ -45,7 +44,7 @@ def authenticate() -> None:
     rule = request.url_rule
     key = None
     if rule is not None and request.endpoint != "dispatch":
-        key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        key = rule_key(rule.rule)
         if (request.method, key) in PUBLIC:
             g.token = None
             return

@@ -19,8 +19,8 @@ query spec that the handler decodes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import unquote
 
 from .query import Query
@@ -98,7 +98,17 @@ class RouteTable:
 
 
 def route_key(template: str) -> str:
+    """A podman template without its patterns: ``/v{version:[0-9]...}/libpod/images/{name:.*}/json`` ->
+    ``/v{version}/libpod/images/{name}/json`` (policies, metrics and the OpenAPI document name routes so)."""
     return _VAR.sub(lambda m: "{%s}" % m.group(1), template)
+
+
+_FLASK_VAR = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def rule_key(rule: str) -> str:
+    """The same key for a Flask rule outside podman's routing (``/healthz``, ``/ui/<path:p>``)."""
+    return _FLASK_VAR.sub(r"{\1}", rule)
 
 
 class NotFound(Exception):

@@ -9,7 +9,8 @@ import pytest
 from conftest import make_app
 from helpers import metric as sample
 
-from podproxy.observability.access import format_line, route_label
+from podproxy.observability.access import format_line
+from podproxy.web.routing import route_key as route_label
 
 
 def scrape(client) -> str:
