@@ -10,7 +10,7 @@ import socket
 import time
 
 import pytest
-from helpers import start_podproxy, wait_until
+from helpers import children, start_podproxy, wait_until
 
 from podproxy.web.bodies import MAX_FORM_SIZE
 
@@ -26,27 +26,13 @@ def _status(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append((int(entry), fields[0]))
-    return found
-
-
 def worker_of(server) -> int:
-    (pid,) = [p for p, state in _children(server.proc.pid) if state != b"Z"]
+    (pid,) = [p for p, state in children(server.proc.pid) if state != "Z"]
     return pid
 
 
 def zombies_of(pid: int) -> int:
-    return sum(1 for _, state in _children(pid) if state == b"Z")
+    return sum(1 for _, state in children(pid) if state == "Z")
 
 
 def fds_of(pid: int) -> int:
