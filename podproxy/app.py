@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -22,31 +21,17 @@ from .observability import access as observe
 from .observability import metrics
 from .observability.access import Observed, route_matched
 from .security import guard
+from .services import EXTENSION, Services, services
 from .settings import Settings
-from .web.bodies import check_declared_size
+from .web.bodies import check_declared_size, form_get
 from .web.errors import JSON_CONTENT_TYPE, APIError
 from .web.query import parse_query
-from .web.responses import form_get, services
 from .web.routing import MethodNotAllowed, NotFound, Router, clean_path
 
 log = logging.getLogger("podproxy")
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 _ids = itertools.count(0xC000014000, 0xA8)
-
-
-@dataclass
-class Services:
-    """What handlers reach through ``current_app.extensions["podproxy"]``."""
-
-    settings: Settings
-    runner: Runner
-    images: ImageEngine
-    system: SystemEngine
-    router: Router
-    transfers: TransferEngine
-    registry: RegistryEngine
-    builder: BuildEngine
 
 
 def route_tables():
@@ -166,7 +151,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     runner.observers += [metrics.podman_finished, observe.podman_finished]
     system = SystemEngine(runner)
     cache = AnswerCache(runner, info=lambda: system.info(cached=True)) if settings.cache else None
-    app.extensions["podproxy"] = Services(
+    app.extensions[EXTENSION] = Services(
         settings=settings,
         runner=runner,
         images=ImageEngine(runner, cache),

@@ -30,7 +30,8 @@ from ..security.registry_auth import RegistryAuth
 from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
-from ..web.responses import features, json_line, services
+from ..web.responses import json_line
+from ..services import features, services
 from ..web.routing import RouteTable
 from .transfers import request_body
 

@@ -35,7 +35,8 @@ from ..gocompat.transports import storage_reference_error
 from ..security.registry_auth import RegistryAuth
 from .compat_images import resolve
 from .registry import registry
-from ..web.responses import engine, json_response
+from ..web.responses import json_response
+from ..services import engine
 from .transfers import BodyTooLarge, request_body, settings, too_large, transfers, url_body
 
 PULL = Query(Str("fromImage"), Str("tag"), Str("platform"))

@@ -17,7 +17,7 @@ from ..observability import access as observe
 from ..observability import metrics
 from ..security import guard
 from ..web.errors import APIError
-from ..web.responses import services
+from ..services import services
 
 ops = Blueprint("ops", __name__)
 

@@ -13,7 +13,9 @@ from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.gojson import go_quote
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
-from ..web.responses import engine, features, form_get, json_response, no_content, text_response
+from ..web.responses import json_response, no_content, text_response
+from ..web.bodies import form_get
+from ..services import engine, features
 from ..web.routing import RouteTable
 from ..web.versioned import ByVersion
 

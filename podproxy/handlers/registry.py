@@ -24,7 +24,8 @@ from ..gocompat.transports import storage_reference_error, transport_error
 from ..security.registry_auth import RegistryAuth
 from ..web.errors import APIError, cause_of
 from ..web.query import Bool, Int, Query, Str
-from ..web.responses import features, json_line, json_response, services, text_response
+from ..web.responses import json_line, json_response, text_response
+from ..services import features, services
 from ..web.routing import RouteTable
 from ..engine import scratch
 from ..web.versioned import ByVersion

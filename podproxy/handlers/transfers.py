@@ -29,7 +29,8 @@ from ..engine.uploads import SocketBody
 from ..observability import access as observe
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, List, Query, Str
-from ..web.responses import engine, features, json_response, services
+from ..web.responses import json_response
+from ..services import engine, features, services
 from ..web.routing import RouteTable
 from ..engine import scratch
 from ..gocompat import gojson, jsonscan
