@@ -193,13 +193,13 @@ class ImageEngine:
     def tag(self, name: str, target: str) -> None:
         self.runner.run(["tag", "--", name, target])
 
-    def prune(self, all: bool = False, external: bool = False, filters: Sequence[str] = (),
+    def prune(self, all_images: bool = False, external: bool = False, filters: Sequence[str] = (),
               build_cache: bool = False) -> list[dict]:
         """``podman image prune``; sizes come from a listing taken before.
         ``build_cache``: podman 5.3's ``--build-cache`` (buildah's cache mounts)."""
         sizes = self.sizes()
         args = ["image", "prune", "--force"]
-        if all:
+        if all_images:
             args.append("--all")
         if external:
             args.append("--external")
@@ -232,7 +232,7 @@ class ImageEngine:
                 refused.append(name)
         return refused
 
-    def remove(self, names: list[str], force: bool = False, ignore: bool = False, all: bool = False,
+    def remove(self, names: list[str], force: bool = False, ignore: bool = False,
                lookup_manifest: bool = False) -> RemoveReport:
         """``podman image rm``. With no names every image is removed, as the
         API's batch remove does. ``podman image rm -f`` drops "image not

@@ -107,7 +107,7 @@ def batch_remove(query):
     """Always 200 with the errors listed. No ``images`` removes every image
     that is not in use, as podman does."""
     report = engine().remove(query["images"] or [], force=query["force"], ignore=query["ignore"],
-                             all=query["all"], lookup_manifest=query["lookupManifest"])
+                             lookup_manifest=query["lookupManifest"])  # all: no names is every image
     return json_response(200, _report(report, report.errors or None))
 
 
@@ -140,7 +140,7 @@ def prune(query):
         filters.pop("dangling", None)  # "not implemented in the libpod side"
         libpod_filters = ["%s=%s" % (k, v[0]) for k, v in filters.items()]
     try:
-        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters,
+        reports = engine().prune(all_images=all_images, external=query["external"], filters=libpod_filters,
                                  build_cache=query.get("buildcache", False))
     except PodmanError as e:
         raise e.with_status(500)
