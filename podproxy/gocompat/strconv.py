@@ -1,5 +1,5 @@
 """Go's strconv, as far as podman's messages depend on it: ``go_quote`` is
-``strconv.Quote`` (``%q``)."""
+``strconv.Quote`` (``%q``), ``parse_bool`` is ``strconv.ParseBool``."""
 from __future__ import annotations
 
 _QUOTE_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
@@ -28,3 +28,16 @@ def go_quote(text: str) -> str:
             out.append("\\U%08x" % code)
     out.append('"')
     return "".join(out)
+
+
+_TRUE = frozenset(("1", "t", "T", "TRUE", "true", "True"))
+_FALSE = frozenset(("0", "f", "F", "FALSE", "false", "False"))
+
+
+def parse_bool(text: str) -> bool:
+    """``strconv.ParseBool``; ValueError with Go's error text for anything else."""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError('strconv.ParseBool: parsing %s: invalid syntax' % go_quote(text))

@@ -10,7 +10,7 @@ from flask import Response
 
 from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
-from ..gocompat.gojson import go_quote
+from ..gocompat.strconv import go_quote, parse_bool
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
 from ..web.responses import json_response, no_content, text_response
@@ -43,15 +43,6 @@ LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(list_f
 CHANGES = Query(Str("parent"), Str("diffType"))
 DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image"}
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
-
-
-def _go_bool(value: str) -> bool:
-    """strconv.ParseBool (no "on"), with Go's error text."""
-    if value in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if value in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise APIError(500, 'strconv.ParseBool: parsing "%s": invalid syntax' % value, "invalid syntax")
 
 
 def image_not_found(name: str, err: PodmanError) -> APIError:
@@ -136,7 +127,10 @@ def prune(query):
     libpod_filters = []
     if "filters" in query.present:
         if filters.get("all"):
-            all_images = _go_bool(filters["all"][0])
+            try:
+                all_images = parse_bool(filters["all"][0])
+            except ValueError as e:
+                raise APIError(500, str(e), "invalid syntax") from None
         filters.pop("dangling", None)  # "not implemented in the libpod side"
         libpod_filters = ["%s=%s" % (k, v[0]) for k, v in filters.items()]
     try:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..gocompat import gojson
+from ..gocompat.strconv import parse_bool
 from .errors import APIError
 
 # --------------------------------------------------------------------------
@@ -79,8 +80,6 @@ def parse_query(raw_query: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------
 # converters
 
-_TRUE = {"1", "t", "T", "TRUE", "true", "True", "on"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 
 
@@ -89,11 +88,13 @@ class _Invalid(Exception):
 
 
 def _to_bool(v: str) -> bool:
-    if v in _TRUE:
+    """gorilla/schema's bool: ``on`` or ``strconv.ParseBool``."""
+    if v == "on":
         return True
-    if v in _FALSE:
-        return False
-    raise _Invalid
+    try:
+        return parse_bool(v)
+    except ValueError:
+        raise _Invalid from None
 
 
 def _to_int(v: str) -> int:
