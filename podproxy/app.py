@@ -37,14 +37,15 @@ _ids = itertools.count(0xC000014000, 0xA8)
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
-    from .handlers import build, compat, images, registry, system, transfers
+    from .handlers import build, commit, compat, images, registry, system, transfers
     from .web import openapi
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
     # registry.routes holds push, podman's first images route
     # compat.routes: podman registers its compat images routes first
-    return [system.ping_routes, compat.routes, registry.routes, images.routes, transfers.routes, build.routes,
+    return [system.ping_routes, compat.routes, registry.routes, images.routes, transfers.routes, commit.routes,
+            build.routes,
             transfers.scp_routes, system.info_routes, system.version_routes, openapi.routes]
 
 

@@ -33,7 +33,7 @@ from ..web.query import Bool, Int, List, Query, Str
 from ..web.responses import json_line
 from ..services import features, services
 from ..web.routing import RouteTable
-from .transfers import request_body
+from .uploads import request_body
 
 routes = RouteTable("build")
 
@@ -173,7 +173,8 @@ def _refuse_network(files: list[str], context: str) -> None:
 
 def _options(query) -> BuildOptions:
     return BuildOptions(
-        tags=query["t"] or [], quiet=query["q"], no_cache=query["nocache"], pull_policy=query["pullpolicy"] or "missing",
+        tags=query["t"] or [], quiet=query["q"], no_cache=query["nocache"],
+        pull_policy=query["pullpolicy"] or "missing",
         layers=query["layers"], build_args=_json(query, "buildargs", gojson.MAP(gojson.STRING), {}),
         labels=_labels(query), annotations=_json(query, "annotations", gojson.SLICE(gojson.STRING), []),
         target=query["target"], platforms=query["platform"] or [], rm=query["rm"], force_rm=query["forcerm"],

@@ -37,7 +37,8 @@ from .compat_images import resolve
 from .registry import registry
 from ..web.responses import json_response
 from ..services import engine
-from .transfers import BodyTooLarge, request_body, settings, too_large, transfers, url_body
+from .transfers import settings, transfers
+from .uploads import BodyTooLarge, request_body, too_large, url_body
 
 PULL = Query(Str("fromImage"), Str("tag"), Str("platform"))
 # compat.CreateImageFromSrc: "repo" is mistagged (`shchema`), so it decodes by

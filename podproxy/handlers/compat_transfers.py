@@ -14,17 +14,8 @@ from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
 from .compat_images import resolve
 from ..web.responses import json_response
-from .transfers import (
-    ARCHIVE_TYPE,
-    FORM_TYPE,
-    BodyTooLarge,
-    _streamed,
-    client_socket,
-    request_body,
-    settings,
-    too_large,
-    transfers,
-)
+from .transfers import ARCHIVE_TYPE, _streamed, client_socket, settings, transfers
+from .uploads import FORM_TYPE, BodyTooLarge, request_body, too_large
 
 EXPORT_MANY = Query(List("names"))
 # compat.LoadImages: changes, message and quiet are decoded and ignored
