@@ -21,3 +21,9 @@ def test_build_pull_policy(value, flag):
 def test_build_argv_uses_the_build_table():
     argv = BuildEngine(None).argv("/ctx", ["Containerfile"], BuildOptions(pull_policy="ifnewer"))
     assert "--pull=newer" in argv
+
+
+def test_the_pull_route_reads_the_one_table():
+    from podproxy.handlers import registry
+
+    assert registry.pull_policy is pull_policy and not hasattr(registry, "PULL_POLICIES")
