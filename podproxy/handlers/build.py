@@ -27,11 +27,11 @@ from ..engine.build import BuildOptions
 from ..gocompat import gojson
 from ..gocompat.reference import registry_of
 from ..security.registry_auth import RegistryAuth
+from ..services import features, services
 from ..settings import MAX_CONTEXT_MEMBERS
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
 from ..web.responses import json_line
-from ..services import features, services
 from ..web.routing import RouteTable
 from .uploads import request_body
 

@@ -20,9 +20,9 @@ from flask import Response, g
 from ..engine import scratch
 from ..web.errors import APIError
 from ..web.query import Bool, Query
+from ..web.responses import json_line
 from .build import BUILD, _containerfiles, _options, _unpack, start_build
 from .compat_images import resolve
-from ..web.responses import json_line
 
 COMPAT_BUILD = Query(*BUILD.params, Bool("pull"))
 _ID = re.compile(r"[0-9a-f]{64}\Z")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from ..engine.compat import CompatEngine, Resolved, Unresolvable, image_inspect
 from ..engine.podman.errors import PodmanError
+from ..services import engine
+from ..web.bodies import form_get
 from ..web.errors import APIError
 from ..web.query import Bool, Filters, Query, Str, Values, common_filters, prepare_filters
-from .images import _join_errors, image_not_found
 from ..web.responses import json_response, text_response
-from ..web.bodies import form_get
-from ..services import engine
+from .images import _join_errors, image_not_found
 
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))

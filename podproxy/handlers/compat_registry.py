@@ -25,18 +25,18 @@ import shutil
 from flask import Response, g, request
 
 from ..engine import scratch
-from ..gocompat import gojson
 from ..engine.compat import StoreIndex
 from ..engine.podman.errors import PodmanError
-from ..web.errors import APIError
-from ..web.query import Bool, List, Query, Str
+from ..gocompat import gojson
 from ..gocompat.reference import registry_of
 from ..gocompat.transports import storage_reference_error
 from ..security.registry_auth import RegistryAuth
+from ..services import engine
+from ..web.errors import APIError
+from ..web.query import Bool, List, Query, Str
+from ..web.responses import json_response
 from .compat_images import resolve
 from .registry import registry
-from ..web.responses import json_response
-from ..services import engine
 from .transfers import settings, transfers
 from .uploads import BodyTooLarge, request_body, too_large, url_body
 

@@ -15,8 +15,8 @@ import threading
 import uuid
 
 from ..engine.podman.errors import PodmanError
-from ..web.responses import json_response
 from ..services import services
+from ..web.responses import json_response
 
 # containers/common's default [engine.runtimes]: the first path of each, as
 # podman 4.3.1 reports them (getRuntimes takes paths[0] whether it exists or not)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from ..engine.podman.errors import PodmanError
 from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
-from .compat_images import resolve
 from ..web.responses import json_response
+from .compat_images import resolve
 from .transfers import ARCHIVE_TYPE, _streamed, client_socket, settings, transfers
 from .uploads import FORM_TYPE, BodyTooLarge, request_body, too_large
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 
 from flask import Blueprint, Response, current_app, g, request
@@ -16,8 +15,9 @@ from flask import Blueprint, Response, current_app, g, request
 from ..observability import access as observe
 from ..observability import metrics
 from ..security import guard
-from ..web.errors import APIError
 from ..services import services
+from ..web.errors import APIError
+from ..web.routing import rule_key
 
 ops = Blueprint("ops", __name__)
 
@@ -46,7 +46,7 @@ MIN_FREE = 64 << 20
 
 def _full_places() -> list[str]:
     """The places podman writes to that have less than MIN_FREE bytes."""
-    store = {}
+    store: dict = {}
     try:
         store = services().system.info(cached=True).get("store") or {}
     except APIError:
@@ -100,7 +100,7 @@ def access():
     keys = {(m, r.key) for r in services().router.routes for m in r.methods}
     for rule in current_app.url_map.iter_rules():
         if rule.endpoint != "dispatch":
-            key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            key = rule_key(rule.rule)
             keys.update((m, key) for m in rule.methods if m != "OPTIONS")
     allowed = sorted("%s %s" % k for k in keys if rules.allows(k[0], k[1], token))
     return _json(200, {"authentication": token is not None, "token": token.name if token is not None else None,

@@ -11,11 +11,11 @@ from flask import Response
 from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
 from ..gocompat.strconv import go_quote, parse_bool
+from ..services import engine, features
+from ..web.bodies import form_get
 from ..web.errors import APIError, ImageNotFoundOnOtherError
 from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
 from ..web.responses import json_response, no_content, text_response
-from ..web.bodies import form_get
-from ..services import engine, features
 from ..web.routing import RouteTable
 from ..web.versioned import ByVersion
 
@@ -59,7 +59,7 @@ def image_not_found(name: str, err: PodmanError) -> APIError:
 
 def _report(report: RemoveReport, errors) -> dict:
     """``LibpodImagesRemoveReport``: Deleted/Untagged omitted when empty."""
-    body = {}
+    body: dict[str, object] = {}
     if report.deleted:
         body["Deleted"] = report.deleted
     if report.untagged:

@@ -17,6 +17,7 @@ import shutil
 
 from flask import Response, g, request
 
+from ..engine import scratch
 from ..engine.podman.errors import PodmanError
 from ..engine.podman.streams import Progress
 from ..gocompat import gojson
@@ -24,12 +25,11 @@ from ..gocompat.pullpolicy import pull_policy
 from ..gocompat.reference import IMAGE_ID, registry_of
 from ..gocompat.transports import storage_reference_error, transport_error
 from ..security.registry_auth import RegistryAuth
+from ..services import features, services
 from ..web.errors import APIError, cause_of
 from ..web.query import Bool, Int, Query, Str
 from ..web.responses import json_line, json_response, text_response
-from ..services import features, services
 from ..web.routing import RouteTable
-from ..engine import scratch
 from ..web.versioned import ByVersion
 from .pull_compat import compat_pull
 

@@ -6,8 +6,8 @@ import datetime
 
 from flask import Response, request
 
-from ..web.responses import json_response
 from ..services import services
+from ..web.responses import json_response
 from ..web.routing import RouteTable
 
 ping_routes = RouteTable("ping")

@@ -61,6 +61,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..web.errors import APIError
@@ -123,7 +124,7 @@ class Rule:
 class Policy:
     """``allows(method, path)`` over route names; ``name`` is for the log."""
 
-    def __init__(self, name: str, base: str | None, rules: tuple = ()):
+    def __init__(self, name: str, base: str | None, rules: Iterable[Rule] = ()):
         if base is not None and base not in PRESETS:
             raise ValueError("unknown preset %r (use %s)" % (base, ", ".join(PRESETS)))
         self.name = name
@@ -194,12 +195,13 @@ class Access:
         self.token_policies = dict(token_policies or {})
 
     @classmethod
-    def build(cls, policy_spec, tokens) -> "Access":
+    def build(cls, policy_spec, tokens) -> Access:
         cache: dict[str, Policy] = {}
         per_token = {}
         for token in tokens or ():
             if token.policy:
-                per_token[token.name] = cache.get(token.policy) or cache.setdefault(token.policy, load_policy(token.policy))
+                per_token[token.name] = (cache.get(token.policy)
+                                         or cache.setdefault(token.policy, load_policy(token.policy)))
         return cls(load_policy(policy_spec), per_token)
 
     def allows(self, method: str, path: str, token=None) -> bool:

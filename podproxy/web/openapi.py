@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from flask import Response
 
 from .. import __version__
-from .routing import VERSION, RouteTable
+from ..gocompat.pullpolicy import PULL_POLICIES
+from .routing import VERSION, RouteTable, rule_key
 
 routes = RouteTable("openapi")
 
@@ -94,7 +96,8 @@ RESPONSES = {
         "type": "array", "nullable": True, "items": {"type": "object"}}),
     ("POST", "/libpod/images/{name}/untag"): ok(201, "untagged", TEXT, {"type": "string"}),
     ("POST", "/libpod/images/{name}/tag"): ok(201, "tagged", TEXT, {"type": "string"}),
-    ("GET", "/libpod/images/{name}/get"): ok(200, "the image as an archive", TAR, {"type": "string", "format": "binary"}),
+    ("GET", "/libpod/images/{name}/get"): ok(200, "the image as an archive", TAR,
+                                             {"type": "string", "format": "binary"}),
     ("GET", "/libpod/images/export"): ok(200, "the images as an archive", TAR, {"type": "string", "format": "binary"}),
     ("POST", "/libpod/images/load"): ok(200, "the loaded names", JSON, ANY_OBJECT),
     ("POST", "/libpod/images/import"): ok(200, "the imported image", JSON, ANY_OBJECT),
@@ -136,7 +139,7 @@ PARAMS = {
     ("/libpod/images/export", "format"): {"type": "string", "enum": ["oci-archive", "docker-archive", "oci-dir",
                                                                       "docker-dir"]},
     ("/libpod/commit", "format"): {"type": "string", "enum": ["oci", "docker"]},
-    ("/libpod/images/pull", "policy"): {"type": "string", "enum": ["always", "missing", "never", "newer"]},
+    ("/libpod/images/pull", "policy"): {"type": "string", "enum": sorted(set(PULL_POLICIES.values()))},
 }
 
 # parameters podman's handler requires (400 without them)
@@ -156,6 +159,7 @@ def _parameters(route) -> list:
                        "schema": {"type": "string", "minLength": 1},
                        "description": "image name, reference or ID (a '/' in it as %2F)"})
     query = route.query
+    schema: dict[str, Any]
     for p in (query.params if query is not None else ()):
         if p.kind == "list":
             schema = {"type": "array", "items": {"type": "string"}}
@@ -184,7 +188,8 @@ def _responses(method: str, key: str) -> dict:
     answer = {"description": success["description"]}
     if success["content_type"]:
         answer["content"] = {success["content_type"]: {"schema": success["schema"] or {}}}
-    error = {"description": "podman's error body", "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorModel"}}}}
+    error: dict[str, Any] = {"description": "podman's error body",
+                             "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorModel"}}}}
     return {
         str(success["status"]): answer,
         "400": dict(error, description="bad parameter"),
@@ -218,7 +223,7 @@ def flask_routes(app) -> list:
         if rule.endpoint in ("dispatch", "static") or rule.endpoint.startswith("ui."):
             continue  # the web page's files are not API
         methods = tuple(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
-        key = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        key = rule_key(rule.rule)
         found.append((methods, key, app.view_functions[rule.endpoint]))
     return sorted(found, key=lambda r: r[1])
 
@@ -265,7 +270,8 @@ def document(app) -> dict:
         },
         "components": {
             "schemas": {"ErrorModel": ERROR_MODEL},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "basic": {"type": "http", "scheme": "basic"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "basic": {"type": "http", "scheme": "basic"}},
         },
         "security": [{}, {"bearer": []}, {"basic": []}],
         "paths": paths,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..gocompat import gojson
 from ..gocompat.strconv import parse_bool
@@ -165,6 +165,19 @@ class Filters:
     status: int = 500
     prefix: str | None = None  # e.g. "failed to decode filter parameters for %s"
     first: bool = False
+
+
+class QuerySpec(Protocol):
+    """What a route's ``query`` offers: a ``Query``, or one chosen by the running
+    podman release (``versioned.ByVersion``)."""
+
+    @property
+    def params(self) -> tuple: ...
+
+    @property
+    def filters(self) -> Filters | None: ...
+
+    def decode(self, pairs: list, url: str, form_get: Callable[[str], str] | None = None) -> Values: ...
 
 
 class Query:

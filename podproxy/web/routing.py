@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from .query import Query
+from .query import QuerySpec
 
 VERSION = r"[0-9][0-9A-Za-z.-]*"
 _VAR = re.compile(r"\{(\w+)(?::([^{}]*(?:\{[^{}]*\}[^{}]*)*))?\}")
@@ -45,7 +45,7 @@ class Route:
     methods: tuple
     template: str
     view: Callable
-    query: Query | None
+    query: QuerySpec | None
     regex: re.Pattern
     path: str = ""  # the template without /v{version}, as declared
     queries: tuple = ()  # query keys the route requires (mux's .Queries("key", "{key}"))
@@ -78,7 +78,7 @@ class RouteTable:
         self.name = name
         self.routes: list[Route] = []
 
-    def route(self, methods, path: str, *, query: Query | None = None, versioned: bool = True,
+    def route(self, methods, path: str, *, query: QuerySpec | None = None, versioned: bool = True,
               unversioned: bool = False, queries: tuple = ()):
         if isinstance(methods, str):
             methods = (methods,)

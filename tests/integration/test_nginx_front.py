@@ -22,7 +22,6 @@ import tempfile
 import time
 
 import pytest
-
 from helpers import HTTP, Store, free_port, processes, start_podproxy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

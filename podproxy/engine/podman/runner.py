@@ -20,8 +20,8 @@ import math
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 import sh
 
@@ -197,12 +197,12 @@ class Runner:
         log.debug("podman %s -> %d in %.1f ms", " ".join(args), code, (time.monotonic() - start) * 1000)
         return result
 
-    def _collect(self, args: Sequence[str], timeout: float | None, env: dict | None = None):
+    def _collect(self, args: Sequence[str], timeout: float, env: dict | None = None):
         """A command without input whose output fits in memory (lookups,
         inspect, list, rm...): stdin is /dev/null, sh collects the output."""
         return self._wait(self._start(args, env, _in=DEVNULL), args, timeout)
 
-    def _wait(self, proc, args: Sequence[str], timeout: float | None):
+    def _wait(self, proc, args: Sequence[str], timeout: float):
         """Wait for podman under the runner's one watchdog thread (not sh's
         ``_timeout``: sh polls it from a thread every 0.1 s and joins that
         thread at the end, ~70 ms per command)."""
@@ -222,11 +222,11 @@ class Runner:
             raise Unavailable("cannot run podman: %s" % err.decode("utf-8", "replace").strip(), 127)
         return proc.exit_code, out, err
 
-    def stream(self, args: Sequence[str], *, env: dict | None = None) -> "Stream":
+    def stream(self, args: Sequence[str], *, env: dict | None = None) -> Stream:
         """Start ``podman <args>`` with its stdout as a byte stream."""
         return Stream(self, list(args), env)
 
-    def progress(self, args: Sequence[str], merge_stdout: bool = False) -> "Progress":
+    def progress(self, args: Sequence[str], merge_stdout: bool = False) -> Progress:
         """Start ``podman <args>`` with its stderr (progress) as lines
         (and its stdout too with ``merge_stdout``)."""
         return Progress(self, list(args), merge_stdout)

@@ -9,7 +9,7 @@ import re
 import select
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from .errors import ClientGone, PodmanError, Unavailable, error_for, killed_message
 from .process import DEVNULL, grow_pipe, kill_group
@@ -202,7 +202,7 @@ class Progress:
         elif self.exit_code != 0:
             self.error = "\n".join(error).rstrip("\n") if error else "podman exited with status %d" % self.exit_code
 
-    def failure(self) -> "PodmanError":
+    def failure(self) -> PodmanError:
         """The typed error of a failed run (after iterating)."""
         return error_for(self.exit_code or 125, "Error: " + (self.error or ""))
 

@@ -17,7 +17,7 @@ class Deadline:
     def __init__(self, at: float, pid: int):
         self.at, self.pid, self.done, self.fired = at, pid, False, False
 
-    def __lt__(self, other: "Deadline") -> bool:
+    def __lt__(self, other: Deadline) -> bool:
         return self.at < other.at
 
 
