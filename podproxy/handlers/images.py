@@ -45,16 +45,22 @@ DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
 
 
+def not_found_answer(err: APIError, unknown: bool) -> APIError:
+    """podman's ``utils.ImageNotFound(w, name, err)``: 404 when the image is
+    ``unknown``, otherwise 500 (before podman 5.2 followed by a second, 404
+    body: ``versions.single_not_found_body``). Returned, for the caller to raise."""
+    if unknown:
+        return err.with_status(404)
+    if features().single_not_found_body:
+        return err.with_status(500)
+    return ImageNotFoundOnOtherError(err)
+
+
 def image_not_found(name: str, err: PodmanError) -> APIError:
     """``utils.ImageNotFound(w, name, fmt.Errorf("failed to find image %s: %w", name, err))``:
-    404 for "image not known", otherwise 500 (before podman 5.2 followed
-    by a second, 404 body: ``versions.single_not_found_body``)."""
+    unknown when the cause is "image not known"."""
     wrapped = err.wrap("failed to find image %s" % name)
-    if wrapped.cause == "image not known":
-        return wrapped.with_status(404)
-    if features().single_not_found_body:
-        return wrapped.with_status(500)
-    return ImageNotFoundOnOtherError(wrapped)
+    return not_found_answer(wrapped, wrapped.cause == "image not known")
 
 
 def _report(report: RemoveReport, errors) -> dict:

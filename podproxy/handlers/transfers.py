@@ -23,10 +23,11 @@ from flask import Response, request
 from ..engine.podman.errors import NotFound, PodmanError
 from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, scp_refusal
 from ..services import engine, features, services
-from ..web.errors import APIError, ImageNotFoundOnOtherError
+from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
 from ..web.responses import json_response
 from ..web.routing import RouteTable
+from .images import not_found_answer
 from .uploads import BodyTooLarge, request_body, too_large, url_body
 
 log = logging.getLogger("podproxy.transfers")
@@ -85,17 +86,6 @@ def _streamed(chunks, content_type: str, close, length: int | None = None) -> Re
     return resp
 
 
-def image_not_found(name: str, err: PodmanError):
-    """podman's ``utils.ImageNotFound``: 404 for an unknown image; for
-    any other lookup error a 500 body (before podman 5.2 followed by a 404
-    body: ``versions.single_not_found_body``)."""
-    if isinstance(err, NotFound):
-        raise err.with_status(404)
-    if features().single_not_found_body:
-        raise err.with_status(500)
-    raise ImageNotFoundOnOtherError(err)
-
-
 @routes.route("GET", "/libpod/images/{name:.*}/get", query=EXPORT)
 def export_image(name, query):
     fmt = query["format"]
@@ -109,7 +99,7 @@ def export_image(name, query):
         try:  # podman looks the image up before it checks the format
             found = engine().exists(name)
         except PodmanError as e:
-            return image_not_found(name, e)
+            raise not_found_answer(e, isinstance(e, NotFound))
         if not found:
             raise APIError(404, "%s: image not known" % name, "image not known")
         raise APIError(500, 'unknown format "%s"' % fmt)
@@ -128,7 +118,7 @@ def export_image(name, query):
 def _save_failed(name: str, e: PodmanError):
     """Lookup errors as ``utils.ImageNotFound``; save errors are 400."""
     if isinstance(e, NotFound) or any(m in e.message for m in _LOOKUP_ERRORS):
-        return image_not_found(name, e)
+        raise not_found_answer(e, isinstance(e, NotFound))
     raise e.with_status(400)
 
 
