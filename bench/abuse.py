@@ -43,9 +43,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, ROOT, os.path.join(ROOT, "tests")]  # HERE first: bench.py, not the bench/ folder
 
-from bench import tree_pids as tree  # noqa: E402 (one walk of /proc for both benches)
 from helpers import Store, start_podproxy  # noqa: E402
 
+from bench import tree_pids as tree  # noqa: E402 (one walk of /proc for both benches)
 from podproxy.settings import parse_size  # noqa: E402
 
 IMAGE = "localhost/abuse/base:1"

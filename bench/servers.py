@@ -77,7 +77,8 @@ def request(server: Server, method: str, target: str, body: bytes | None = None,
         size = len(body) if body is not None else os.path.getsize(body_path) if body_path else None
         if size is not None:
             hdrs["Content-Length"] = str(size)
-        head = "{} {} HTTP/1.1\r\n{}\r\n".format(method, target, "".join("{}: {}\r\n".format(*kv) for kv in hdrs.items()))
+        fields = "".join("{}: {}\r\n".format(*kv) for kv in hdrs.items())
+        head = f"{method} {target} HTTP/1.1\r\n{fields}\r\n"
         sock.sendall(head.encode("latin-1") + (body or b""))
         if body_path:
             with open(body_path, "rb") as f:

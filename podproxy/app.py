@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -24,11 +23,11 @@ from .observability import access as observe
 from .observability import metrics
 from .observability.access import Observed, route_matched
 from .security import guard
+from .services import EXTENSION, Services, features, services
 from .settings import Settings
-from .web.bodies import check_declared_size
+from .web.bodies import check_declared_size, form_get
 from .web.errors import JSON_CONTENT_TYPE, APIError
 from .web.query import parse_query
-from .web.responses import features, form_get, services
 from .web.routing import MethodNotAllowed, NotFound, Router, clean_path
 
 log = logging.getLogger("podproxy")
@@ -37,31 +36,18 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRAC
 _ids = itertools.count(0xC000014000, 0xA8)
 
 
-@dataclass
-class Services:
-    """What handlers reach through ``current_app.extensions["podproxy"]``."""
-
-    settings: Settings
-    runner: Runner
-    images: ImageEngine
-    system: SystemEngine
-    router: Router
-    transfers: TransferEngine
-    registry: RegistryEngine
-    builder: BuildEngine
-
-
 def route_tables():
     """podman's registration order (server.go: ping, ..., images, info,
     version): the first route that matches path and method wins."""
-    from .handlers import build, compat, images, registry, system, transfers
+    from .handlers import build, commit, compat, images, registry, system, transfers
     from .web import openapi
 
     # scp/{name:.*} goes after every other images table (podman registers
     # it last, so .../{name}/push, /tag, /untag win for scp/x/push...)
     # registry.routes holds push, podman's first images route
     # compat.routes: podman registers its compat images routes first
-    return [system.ping_routes, compat.routes, registry.routes, images.routes, transfers.routes, build.routes,
+    return [system.ping_routes, compat.routes, registry.routes, images.routes, transfers.routes, commit.routes,
+            build.routes,
             transfers.scp_routes, system.info_routes, system.version_routes, openapi.routes]
 
 
@@ -133,7 +119,7 @@ def api_headers(resp: Response) -> Response:
 
 def handle_api_error(err: APIError) -> Response:
     resp = Response(err.body(), status=err.status, content_type=JSON_CONTENT_TYPE)
-    resp.headers.extend(getattr(err, "headers", {}))  # WWW-Authenticate, Retry-After
+    resp.headers.extend(err.headers)  # WWW-Authenticate, Retry-After
     return resp
 
 
@@ -170,11 +156,11 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.url_map.converters["everything"] = AnyPath
-    runner = Runner(settings.podman, settings.podman_options, timeout=settings.podman_timeout)
+    runner = Runner(settings.podman, list(settings.podman_option), timeout=settings.podman_timeout)
     runner.observers += [metrics.podman_finished, observe.podman_finished]
     system = SystemEngine(runner)
     cache = AnswerCache(runner, info=lambda: system.info(cached=True)) if settings.cache else None
-    app.extensions["podproxy"] = Services(
+    app.extensions[EXTENSION] = Services(
         settings=settings,
         runner=runner,
         images=ImageEngine(runner, cache),
@@ -198,5 +184,5 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(EngineError, handle_engine_error)
     app.register_error_handler(Exception, handle_unexpected)
-    app.wsgi_app = Observed(app.wsgi_app, settings.log_format)
+    app.wsgi_app = Observed(app.wsgi_app, settings.log_format)  # type: ignore[method-assign]  # Flask's middleware idiom
     return app

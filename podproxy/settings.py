@@ -11,8 +11,9 @@ import ipaddress
 import os
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any
 
 from .security.unixsock import parse_mode
 
@@ -160,7 +161,7 @@ class Settings:
     socket_mode: int | None = None
     socket_group: str | None = None
     podman: str = "podman"
-    podman_option: list = field(default_factory=list)
+    podman_option: list = field(default_factory=list)  # one per --podman-option, as the flag is named
     workers: int = 2
     threads: int = 16
     podman_timeout: float = 600.0
@@ -182,12 +183,8 @@ class Settings:
     forwarded_allow_ips: list = field(default_factory=list)
     insecure: bool = False
 
-    @property
-    def podman_options(self) -> list[str]:
-        return list(self.podman_option)
-
     @classmethod
-    def from_env(cls, environ=None, **overrides) -> "Settings":
+    def from_env(cls, environ=None, **overrides) -> Settings:
         """Defaults, then ``PODPROXY_*`` variables, then ``overrides``."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}

@@ -53,7 +53,7 @@ class Store:
     options: list = field(default_factory=list)
 
     @classmethod
-    def create(cls, base: str | None = None) -> "Store":
+    def create(cls, base: str | None = None) -> Store:
         path = tempfile.mkdtemp(prefix="podproxy-store-", dir=base)
         opts = [
             "--root=%s/root" % path,
@@ -335,24 +335,33 @@ def random_rootfs(path: str, size: int) -> str:
     return path
 
 
+def process_table():
+    """(pid, parent pid, state letter, command line) of every process that can still be read."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        yield int(entry), int(fields[1]), fields[0].decode(), cmd
+
+
+def children(pid: int) -> list:
+    """(pid, state letter) of the children of ``pid``."""
+    return [(child, state) for child, parent, state, _ in process_table() if parent == pid]
+
+
 def processes(marker: str, argv0: str = "podman") -> list:
     """Command lines of live processes whose argv[0] ends with ``argv0``
     and that mention ``marker`` (a store path, a fake podman's path): the
     children a server left behind. podman's own service is not counted."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-            with open("/proc/%s/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmd and cmd.split(" ", 1)[0].endswith(argv0) and " system service" not in cmd and state != "Z":
-            found.append(cmd)
-    return found
+    return [cmd for _, _, state, cmd in process_table()
+            if marker in cmd and cmd.split(" ", 1)[0].endswith(argv0) and " system service" not in cmd
+            and state != "Z"]
 
 
 # bcrypt of REGISTRY_PASSWORD, for the registry's htpasswd file

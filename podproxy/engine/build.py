@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..gocompat.pullpolicy import build_pull_policy
 from .podman.runner import Runner
 from .podman.streams import Progress
 
-# buildah's PullPolicy names (what the remote client sends) -> podman build --pull
-PULL_FLAGS = {"missing": "missing", "always": "always", "never": "never", "ifnewer": "newer"}
 # the API's outputformat (a MIME type, or a name) -> podman build --format
 OUTPUT_FORMATS = {"application/vnd.oci.image.manifest.v1+json": "oci", "oci": "oci",
                   "application/vnd.docker.distribution.manifest.v2+json": "docker", "docker": "docker"}
@@ -64,7 +63,7 @@ class BuildEngine:
         args += ["--tag=" + t for t in opts.tags]
         args += [_bool("--layers", opts.layers), _bool("--rm", opts.rm), _bool("--identity-label", opts.identity_label),
                  _bool("--skip-unused-stages", opts.skip_unused_stages)]
-        args.append("--pull=" + PULL_FLAGS.get(opts.pull_policy, "missing"))
+        args.append("--pull=" + build_pull_policy(opts.pull_policy))
         for flag, on in (("--quiet", opts.quiet), ("--no-cache", opts.no_cache), ("--force-rm", opts.force_rm),
                          ("--squash", opts.squash), ("--omit-history", opts.omit_history)):
             if on:

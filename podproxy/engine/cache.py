@@ -8,11 +8,13 @@ into the store's lock file while it holds the write lock: that is how
 containers/storage itself notices that another process changed the store.
 
 The fingerprint of the storage is the image and container stores' lock
-file tokens plus the stat (inode, size, mtime_ns, ctime_ns) of those lock
-files, the three JSON files and libpod's database, BoltDB or SQLite (see ``LOCKS``). An answer is kept only if the fingerprint read *before* podman
-started equals the one read *after* it ended: then no write happened while
-podman read, and the answer describes the state that fingerprint names. An
-answer is served only if the fingerprint read *after the request arrived*
+file tokens plus the stat (inode, size, mtime_ns, ctime_ns) of those two
+lock files, the three JSON files, the two volatile ones under runRoot and
+libpod's database, BoltDB or SQLite: nine files (see ``LOCKED``). An
+answer is kept only if the fingerprint read *before* podman started equals
+the one read *after* it ended: then no write happened while podman read,
+and the answer describes the state that fingerprint names. An answer is
+served only if the fingerprint read *after the request arrived*
 equals the one it was kept with: any change finished before the request
 (by podproxy, the podman CLI or anything else using the store) changed a
 token or a stat, so the request runs podman again. Tokens never repeat, so
@@ -29,9 +31,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .podman.runner import Completed, Runner
+from .storefiles import store_file
 
 log = logging.getLogger("podproxy.cache")
 
@@ -42,26 +45,27 @@ log = logging.getLogger("podproxy.cache")
 # (a rename: a new inode), and podman never changes layers without also
 # writing the image or container store (pull/load/import/commit, rmi,
 # container create/rm), whose tokens are read.
-LOCKS = ("{d}-images/images.lock", "{d}-containers/containers.lock")
+LOCKED = ("images", "containers")
+INDEXES = ("images", "layers", "containers")
 # libpod's database: BoltDB up to podman 4.x, SQLite (``db.sql``, a
 # rollback journal: no -wal/-shm) the default from podman 5.0; whichever
 # does not exist stats as None
-FILES = ("{d}-images/images.json", "{d}-layers/layers.json", "{d}-containers/containers.json",
-         "libpod/bolt_state.db", "db.sql")
+DATABASES = ("libpod/bolt_state.db", "db.sql")
 # runRoot: the volatile (not persisted) layers and containers
-RUN_FILES = ("{d}-layers/volatile-layers.json", "{d}-containers/volatile-containers.json")
+VOLATILE = ("layers", "containers")
 
 
 class Storage:
     """Where podman's store is, and how to read its fingerprint."""
 
     def __init__(self, graph_root: str, run_root: str, driver: str):
-        self.tokens = [os.path.join(graph_root, p.format(d=driver)) for p in LOCKS]
-        self.stats = self.tokens + [os.path.join(graph_root, p.format(d=driver)) for p in FILES] + \
-            [os.path.join(run_root, p.format(d=driver)) for p in RUN_FILES]
+        self.tokens = [store_file(graph_root, driver, kind, kind + ".lock") for kind in LOCKED]
+        self.stats = (self.tokens + [store_file(graph_root, driver, kind) for kind in INDEXES]
+                      + [os.path.join(graph_root, db) for db in DATABASES]
+                      + [store_file(run_root, driver, kind, "volatile-%s.json" % kind) for kind in VOLATILE])
 
     @classmethod
-    def from_info(cls, info: dict) -> "Storage | None":
+    def from_info(cls, info: dict) -> Storage | None:
         """From ``podman info``; None when the cache must stand aside."""
         host, store = info.get("host") or {}, info.get("store") or {}
         if host.get("serviceIsRemote"):
@@ -76,7 +80,7 @@ class Storage:
         return cls(store["graphRoot"], store.get("runRoot") or "", store["graphDriverName"])
 
     def fingerprint(self) -> tuple:
-        parts = []
+        parts: list[object] = []
         for path in self.tokens:
             try:
                 with open(path, "rb") as f:

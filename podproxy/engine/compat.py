@@ -11,45 +11,19 @@ for another reason than "image not known" is an ``Unresolvable`` error.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from ..gocompat.reference import parse_normalized_named
+from ..gocompat.strconv import go_quote
 from .images import ImageEngine
-from ..gocompat.reference import parse_error
 from .podman.errors import Failure, PodmanError
 
-_HEX64 = re.compile(r"[a-f0-9]{64}\Z")
 _INSPECT_PREFIX = "normalizing name for compat API: "
 
 
 class Unresolvable(Failure):
     """``NormalizeToDockerHub`` failed: the message is podman's inner error
     (``normalizing name for compat API: ...``); handlers wrap it."""
-
-
-def parse_normalized_named(name: str) -> str:
-    """docker/distribution's ``ParseNormalizedNamed(name).String()`` (v2.8:
-    ``docker.io`` and ``library/`` added, the tag kept, none added);
-    ValueError with its error text."""
-    if _HEX64.match(name):
-        raise ValueError("invalid repository name (%s), cannot specify 64-byte hexadecimal strings" % name)
-    slash = name.find("/")
-    if slash < 0 or (not any(c in name[:slash] for c in ".:") and name[:slash] != "localhost"):
-        domain, remainder = "docker.io", name
-    else:
-        domain, remainder = name[:slash], name[slash + 1 :]
-    if domain == "index.docker.io":
-        domain = "docker.io"
-    if domain == "docker.io" and "/" not in remainder:
-        remainder = "library/" + remainder
-    remote = remainder.split(":", 1)[0]
-    if remote.lower() != remote:
-        raise ValueError("invalid reference format: repository name must be lowercase")
-    full = domain + "/" + remainder
-    err = parse_error(full)
-    if err is not None:
-        raise ValueError(err)
-    return full
 
 
 @dataclass
@@ -105,21 +79,15 @@ class CompatEngine:
             return Resolved(parse_normalized_named(candidate), data)
         except ValueError as e:
             message = "normalizing name %s (orig: %s) for compat API: %s" % (
-                _quote(candidate), _quote(name), e)
+                go_quote(candidate), go_quote(name), e)
             raise Unresolvable(message, 125, message) from None
-
-
-def _quote(s: str) -> str:
-    from ..gocompat.gojson import go_quote
-
-    return go_quote(s)
 
 
 def _port_set(exposed) -> dict | None:
     """``portsToPortSet``: ``80`` -> ``80/tcp``, keys in Go's map order."""
     if not exposed:
         return None
-    ports = {}
+    ports: dict[str, dict] = {}
     for key in exposed:
         port, _, proto = key.partition("/")
         ports["%s/%s" % (port, proto or "tcp")] = {}
@@ -197,11 +165,7 @@ class StoreIndex:
     def _load(self, kind: str):
         import json
 
-        self.images.storage_order()  # finds <graphroot>/<driver>-images/images.json
-        path = self.images._images_json or ""
-        if kind == "layers":
-            path = path[: -len("-images/images.json")] + "-layers/layers.json" if path.endswith(
-                "-images/images.json") else ""
+        path = self.images.store_index(kind)
         try:
             with open(path, "rb") as f:
                 return json.load(f)
@@ -210,7 +174,7 @@ class StoreIndex:
 
     def layer_digests(self) -> set:
         """Every compressed and uncompressed digest of the store's layers."""
-        found = set()
+        found: set[str] = set()
         for layer in self._load("layers") or []:
             if isinstance(layer, dict):
                 found.update(d for d in (layer.get("compressed-diff-digest"), layer.get("diff-digest")) if d)

@@ -64,9 +64,8 @@ class _BoundedTarInfo(tarfile.TarInfo):
 
 
 def _counted(tar: tarfile.TarFile, max_bytes: int, max_members: int):
-    members = size = 0
-    for member in tar:
-        members += 1
+    size = 0
+    for members, member in enumerate(tar, 1):
         if max_members and members > max_members:
             raise ContextTooLarge("members", max_members)
         if member.isreg():

@@ -4,7 +4,7 @@ chunks, bounded in size and time. Whether a URL may be fetched at all
 (``--allow-url-import``, http(s) only) is the handler's decision."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from .podman.errors import BAD_INPUT, EngineError
 

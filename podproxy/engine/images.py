@@ -1,6 +1,6 @@
-"""ImageEngine: podman's image operations as podman CLI commands.
-
-The only place that knows podman's command lines and output formats. Every
+"""ImageEngine: podman's image lookups, lists, tag, prune and remove as podman
+command lines (transfers, registry and build have engines of their own;
+``imagedata`` turns the output into the API's entities). Every
 user-supplied name goes after ``--`` (a name that starts with ``-`` stays a
 name) and every user-supplied option value is joined to its option
 (``--filter=VALUE``), so nothing a client sends can become a podman option.
@@ -9,124 +9,35 @@ Methods return plain data or raise the typed errors of ``runner``.
 from __future__ import annotations
 
 import json
-import os
-import re
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-from ..gocompat.gojson import go_quote
+from ..gocompat.strconv import go_quote
 from .cache import AnswerCache
+from .imagedata import (
+    CHANGE_KINDS,
+    LIST_TYPES,
+    RemoveReport,
+    image_summary,
+    lines,
+    split_errors,
+    strip_inspecting,
+    unix_seconds,
+)
 from .podman import argv as validate
-from .podman.errors import Failure, InUse, NotFound, PodmanError, error_message
+from .podman.errors import Failure, NotFound, PodmanError, error_message
 from .podman.runner import Completed, Runner
+from .storefiles import store_file
 
-
-@dataclass
-class RemoveReport:
-    """``entities.ImageRemoveReport`` plus the error texts."""
-
-    deleted: list = field(default_factory=list)
-    untagged: list = field(default_factory=list)
-    exit_code: int = 0
-    errors: list = field(default_factory=list)
-
-    def failure(self) -> PodmanError | None:
-        """The failed removal as an error, typed by podman's exit code (1:
-        no such image, 2: in use), its message the joined errors; None when
-        podman succeeded."""
-        if self.exit_code == 0:
-            return None
-        kind = {1: NotFound, 2: InUse}.get(self.exit_code, Failure)
-        return kind(join_errors(self.errors), self.exit_code)
-
-
-def join_errors(errors: list) -> str:
-    """podman's ``errorhandling.JoinErrors``."""
-    if len(errors) == 1:
-        return errors[0]
-    return "%d errors occurred:\n%s" % (len(errors), "\n".join("\t* " + e for e in errors))
-
-
-def _lines(text: str) -> list[str]:
-    return [ln for ln in text.splitlines() if ln.strip()]
-
-
-def _split_errors(message: str) -> list[str]:
-    """podman's ``JoinErrors``: one error as is, several as
-    ``N errors occurred:\\n\\t* a\\n\\t* b``."""
-    head, sep, rest = message.partition(" errors occurred:\n")
-    if sep and head.isdigit():
-        return [item[len("\t* ") :] if item.startswith("\t* ") else item.strip() for item in rest.split("\n") if item.strip()]
-    return [message] if message else []
-
-
-# ``entities.ImageSummary``'s keys in Go's order, and which are omitempty;
-# ``_EXTENDED_KEYS`` from podman 5.1 on (Arch, Os, IsManifestList added,
-# Names moved: ``versions.list_arch_os``)
-_SUMMARY_KEYS = ("Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize", "VirtualSize",
-                 "Labels", "Containers", "ReadOnly", "Dangling", "Names", "Digest", "History")
-_EXTENDED_KEYS = ("Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize", "VirtualSize",
-                  "Labels", "Containers", "ReadOnly", "Dangling", "Arch", "Digest", "History", "IsManifestList",
-                  "Names", "Os")
-_OMIT_EMPTY = {"ReadOnly", "Dangling", "Names", "Digest", "History", "Arch", "Os"}
-# manifest MIME types of a manifest list (libimage's ``IsManifestList``)
-_LIST_TYPES = {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
 # what ``platforms`` asks ``podman image inspect`` for, one line per image
 _PLATFORM_FORMAT = "{{.ID}} {{.ManifestType}} {{.Os}} {{.Architecture}}"
-# ``podman diff`` prints "A /path"; the API's archive.Change kinds
-_CHANGE_KINDS = {"C": 0, "A": 1, "D": 2}
 _DIFF_COMMANDS = {"all": ["diff"], "image": ["image", "diff"], "container": ["container", "diff"]}
-_GO_TIME = re.compile(r"(-?\d+)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
-
-
-def _strip_inspecting(message: str) -> str:
-    return message[len("inspecting object: ") :] if message.startswith("inspecting object: ") else message
-
-
-def unix_seconds(go_time: str) -> int:
-    """Go's ``time.Time.Unix()`` of an RFC 3339 time as Go marshals it
-    (nanoseconds, offsets, year 1 for the zero time)."""
-    import calendar
-
-    m = _GO_TIME.match(go_time)
-    if not m:
-        raise ValueError("not an RFC 3339 time: %r" % go_time)
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    stamp = calendar.timegm((year, month, day, hour, minute, second))
-    zone = m.group(7)
-    if zone != "Z":
-        sign = -1 if zone[0] == "+" else 1
-        stamp += sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-    return stamp
-
-
-def image_summary(row: dict, platform: dict | None = None) -> dict:
-    """One ``podman images --format json`` row as the API's ImageSummary:
-    ``RepoTags`` is the image's names (the CLI nulls it), Go's key order,
-    ``CreatedAt`` (CLI only) dropped, omitempty keys left out when empty.
-    With ``platform`` ({"Arch", "Os", "IsManifestList"}, see
-    ``ImageEngine.platforms``) the summary is podman 5.1's extended one."""
-    summary = {}
-    for key in (_SUMMARY_KEYS if platform is None else _EXTENDED_KEYS):
-        if key == "RepoTags":
-            value = row.get("Names") or None
-        elif platform is not None and key in ("Arch", "Os", "IsManifestList"):
-            value = platform.get(key)
-            if value is None:
-                continue
-        else:
-            value = row.get(key)
-        if key in _OMIT_EMPTY and not value:
-            continue
-        summary[key] = value
-    summary.setdefault("RepoDigests", [])
-    return summary
 
 
 class ImageEngine:
     def __init__(self, runner: Runner, cache: AnswerCache | None = None):
         self.runner = runner
-        self._images_json: str | None = None
+        self._store: tuple[str, str] | None = None  # (graphRoot, driver), from ``podman info``
         self._locating = threading.Lock()  # one ``podman info`` for concurrent first lists
         self.cache = cache
 
@@ -175,7 +86,7 @@ class ImageEngine:
         first, later = [], []
         for line in result.stderr.splitlines():
             if line.startswith("Error: "):
-                first.append(_strip_inspecting(line[len("Error: ") :]))
+                first.append(strip_inspecting(line[len("Error: ") :]))
             elif line.startswith("error inspecting object: "):
                 later.append(line[len("error inspecting object: ") :])
             elif line.endswith(": image not known") and not line.startswith(("time=", "level=")):
@@ -196,16 +107,17 @@ class ImageEngine:
             return {}
         result = self._read(["image", "inspect", "--format", _PLATFORM_FORMAT, "--", *ids], ok=range(256))
         found = {}
-        for line in _lines(result.text):
+        for line in lines(result.text):
             image_id, _, rest = line.partition(" ")
             mime, _, rest = rest.partition(" ")
             os_, _, arch = rest.partition(" ")
-            is_list = mime in _LIST_TYPES
+            is_list = mime in LIST_TYPES
             found[image_id] = {"IsManifestList": is_list} if is_list else \
                 {"IsManifestList": False, "Arch": arch, "Os": os_}
         return found
 
-    def summaries(self, include_intermediate: bool = False, filters: list[str] = (), extended: bool = False) -> list[dict]:
+    def summaries(self, include_intermediate: bool = False, filters: Sequence[str] = (),
+                  extended: bool = False) -> list[dict]:
         """The API's image list: ``podman images --format json`` has one row
         per tag; the API has one summary per image, in storage order.
         ``extended``: podman 5.1's entries with Arch, Os, IsManifestList."""
@@ -230,23 +142,29 @@ class ImageEngine:
         ``images.json``, which libimage lists in). No CLI command prints
         that order, so the store's own index is read (read only); [] if
         it is not a local file (then the list falls back to created)."""
-        if self._images_json is None:
-            with self._locating:  # the holder's podman is bounded by the runner's timeout
-                if self._images_json is None:
-                    fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
-                    root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
-                    self._images_json = os.path.join(root, "%s-images" % driver, "images.json")
+        path = self.store_index("images")
         try:
-            with open(self._images_json, "rb") as f:
+            with open(path, "rb") as f:
                 return [image["id"] for image in json.load(f)]
         except (OSError, ValueError, KeyError, TypeError):
             return []
+
+    def store_index(self, kind: str) -> str:
+        """The path of the store's ``kind`` index (images, layers), found once from ``podman info``
+        (raises as the runner does when podman cannot say)."""
+        if self._store is None:
+            with self._locating:  # the holder's podman is bounded by the runner's timeout
+                if self._store is None:
+                    fmt = "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}"
+                    root, _, driver = self.runner.run(["info", "--format", fmt]).text.strip().partition("\n")
+                    self._store = (root, driver)
+        return store_file(*self._store, kind)
 
     def history(self, name: str) -> list[dict]:
         """``podman history`` as the API's HistoryResponse (Unix times)."""
         out = self._read(["history", "--no-trunc", "--format", "{{json .ImageHistoryLayer}}", "--", name]).text
         layers = []
-        for line in _lines(out):
+        for line in lines(out):
             layer = json.loads(line)
             layers.append({
                 "Id": layer.get("id", ""),
@@ -267,28 +185,28 @@ class ImageEngine:
         changes = []
         for line in out.split("\n"):
             kind, _, path = line.partition(" ")
-            if kind in _CHANGE_KINDS and path:
-                changes.append({"Path": path, "Kind": _CHANGE_KINDS[kind]})
+            if kind in CHANGE_KINDS and path:
+                changes.append({"Path": path, "Kind": CHANGE_KINDS[kind]})
         return changes or None
 
     # -- changes -------------------------------------------------------
     def tag(self, name: str, target: str) -> None:
         self.runner.run(["tag", "--", name, target])
 
-    def prune(self, all: bool = False, external: bool = False, filters: list[str] = (),
+    def prune(self, all_images: bool = False, external: bool = False, filters: Sequence[str] = (),
               build_cache: bool = False) -> list[dict]:
         """``podman image prune``; sizes come from a listing taken before.
         ``build_cache``: podman 5.3's ``--build-cache`` (buildah's cache mounts)."""
         sizes = self.sizes()
         args = ["image", "prune", "--force"]
-        if all:
+        if all_images:
             args.append("--all")
         if external:
             args.append("--external")
         if build_cache:
             args.append("--build-cache")
         args += ["--filter=" + f for f in filters]
-        ids = _lines(self.runner.run(args).text)
+        ids = lines(self.runner.run(args).text)
         return [{"Id": i, "Size": sizes.get(i, 0)} for i in ids]
 
     def untag(self, name: str, tags: list[str]) -> None:
@@ -314,7 +232,7 @@ class ImageEngine:
                 refused.append(name)
         return refused
 
-    def remove(self, names: list[str], force: bool = False, ignore: bool = False, all: bool = False,
+    def remove(self, names: list[str], force: bool = False, ignore: bool = False,
                lookup_manifest: bool = False) -> RemoveReport:
         """``podman image rm``. With no names every image is removed, as the
         API's batch remove does. ``podman image rm -f`` drops "image not
@@ -350,14 +268,14 @@ class ImageEngine:
         else:
             args.append("--all")
         result: Completed = self.runner.run(args, ok=range(256))
-        for line in _lines(result.text):
+        for line in lines(result.text):
             kind, _, value = line.partition(": ")
             if kind == "Untagged":
                 report.untagged.append(value)
             elif kind == "Deleted":
                 report.deleted.append(value)
         if result.exit_code != 0:
-            report.errors += _split_errors(error_message(result.stderr))
+            report.errors += split_errors(error_message(result.stderr))
         codes = {result.exit_code, report.exit_code} | ({1} if report.errors and result.exit_code == 0 else set())
         report.exit_code = 2 if 2 in codes else (125 if codes - {0, 1} else (1 if 1 in codes else 0))
         return report

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
-from ..gocompat.references import registry_of
+from ..gocompat.reference import registry_of
 from .podman.errors import error_message
 from .podman.runner import Runner
 from .podman.streams import Progress
@@ -21,7 +21,7 @@ from .podman.streams import Progress
 BLOB_EVENT = re.compile(r'level=debug msg="(?:(Skipping) blob |(Downloading) /v2/\S*/blobs/)sha256:([0-9a-f]{64})\b')
 
 
-def _tls(tls_verify: bool | None) -> list[str]:
+def _tls_verify_flag(tls_verify: bool | None) -> list[str]:
     """podman applies tlsVerify only when the client sent the key."""
     return [] if tls_verify is None else ["--tls-verify=%s" % ("true" if tls_verify else "false")]
 
@@ -58,7 +58,7 @@ class RegistryEngine:
         ``blob_events``: also yield containers/image's debug lines that say
         what became of each blob (``BLOB_EVENT``: reused from the store, or
         downloaded), which the CLI's progress lines do not tell."""
-        args = ["pull", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
+        args = ["pull", *_tls_verify_flag(tls_verify), *auth, *_retry(retry, retry_delay)]
         if all_tags:
             args.append("--all-tags")
         for opt, value in (("--os", os), ("--arch", arch), ("--variant", variant)):
@@ -76,7 +76,7 @@ class RegistryEngine:
              retry: int | None = None, retry_delay: str = "", digest_file: str = "") -> Progress:
         """``podman push``; ``digest_file``: where podman writes the pushed
         manifest's digest (a path of ours)."""
-        args = ["push", *_tls(tls_verify), *auth, *_retry(retry, retry_delay)]
+        args = ["push", *_tls_verify_flag(tls_verify), *auth, *_retry(retry, retry_delay)]
         if compress:
             args.append("--compress")
         if compression_level is not None:
@@ -98,7 +98,7 @@ class RegistryEngine:
         """``podman search``. With ``list_tags`` the CLI only prints JSON
         grouped as {Name, Tags}: the API's one report per tag is rebuilt
         (Index is the registry; the other fields are empty for tag lists)."""
-        args = ["search", "--no-trunc", *_tls(tls_verify), *auth]
+        args = ["search", "--no-trunc", *_tls_verify_flag(tls_verify), *auth]
         if limit:
             args.append("--limit=%d" % limit)
         if list_tags:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+
 import tomllib
 
 from ..gocompat import reference
@@ -50,7 +51,7 @@ class Named:
     def __str__(self):
         return self.name + (":" + self.tag if self.tag else "") + ("@" + self.digest if self.digest else "")
 
-    def tag_name_only(self) -> "Named":
+    def tag_name_only(self) -> Named:
         """reference.TagNameOnly: ``:latest`` when neither tag nor digest."""
         if self.tag or self.digest:
             return self

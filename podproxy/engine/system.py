@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 from .podman.errors import PodmanError
 from .podman.runner import Runner
@@ -16,8 +17,8 @@ from .versions import Features
 
 # podman 4.3.1, the API podproxy implements; used only while podman cannot
 # be asked (e.g. podman missing), so that a client still sees the headers.
-FALLBACK_VERSION = {"APIVersion": "4.3.1", "Version": "4.3.1", "GoVersion": "", "GitCommit": "",
-                    "Built": 0, "OsArch": "linux/amd64", "Os": "linux"}
+FALLBACK_VERSION: dict[str, Any] = {"APIVersion": "4.3.1", "Version": "4.3.1", "GoVersion": "", "GitCommit": "",
+                                   "Built": 0, "OsArch": "linux/amd64", "Os": "linux"}
 
 
 class SystemEngine:

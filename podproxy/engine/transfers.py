@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
-import stat
-import tarfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
-from ..gocompat.reference import parse_error, tag_error
+from ..gocompat.reference import normalized_name_error, tag_error
 from . import scratch, uploads
+from .dirtar import DirTar
 from .podman.errors import BAD_INPUT, UNSUPPORTED, EngineError, Failure, PodmanError
 from .podman.runner import NO_TIMEOUT, Runner
-from .podman.streams import CHUNK, Progress, Stream
+from .podman.streams import Progress, Stream
 
 ARCHIVE_FORMATS = ("oci-archive", "docker-archive")
 DIR_FORMATS = ("oci-dir", "docker-dir")
@@ -113,7 +111,7 @@ class TransferEngine:
         return stream
 
     def save_dir(self, name: str, format: str, compress: bool = False,
-                 cancelled: Callable[[], bool] | None = None) -> "DirTar":
+                 cancelled: Callable[[], bool] | None = None) -> DirTar:
         """``podman image save --format oci-dir|docker-dir`` into a temp dir,
         then that dir as a tar stream of known length (``cancelled``: as
         ``Stream.first``). Errors are raised
@@ -212,21 +210,6 @@ class TransferEngine:
         return out.split()[-1]
 
 
-_HEX64 = re.compile(r"[a-f0-9]{64}\Z")
-
-
-def _scp_name_error(name: str) -> str | None:
-    """docker/distribution's ``ParseNormalizedNamed`` error (podman's
-    ``ValidateImageName``), or None."""
-    if _HEX64.match(name):
-        return "invalid repository name (%s), cannot specify 64-byte hexadecimal strings" % name
-    first, sep, rest = name.partition("/")
-    remainder = rest if sep and ("." in first or ":" in first or first == "localhost") else name
-    if remainder.split(":", 1)[0].lower() != remainder.split(":", 1)[0]:
-        return "invalid reference format: repository name must be lowercase"
-    return parse_error(name)
-
-
 def _refused(message: str, kind: str) -> EngineError:
     """An scp refusal: ``...: invalid argument`` wraps define.ErrInvalidArg
     (the cause); any other message is its own cause."""
@@ -248,7 +231,7 @@ def scp_refusal(source: str, destination: str) -> EngineError | None:
                 user = arg.split("@", 1)[0]
             else:
                 remote = True
-                err = _scp_name_error(image) if image else None
+                err = normalized_name_error(image) if image else None
                 if err:
                     return _refused(err, kind=BAD_INPUT)
         locations.append((user, remote, image))
@@ -263,79 +246,3 @@ def scp_refusal(source: str, destination: str) -> EngineError | None:
         return None
     return _refused("cannot use the user transfer function on the remote client: invalid argument",
                     kind=UNSUPPORTED)
-
-
-def _entries(root: str, rel: str = "") -> Iterator[str]:
-    """Paths below ``root`` in Go's ``filepath.Walk`` order (lexical,
-    each directory followed by its contents)."""
-    for name in sorted(os.listdir(os.path.join(root, rel))):
-        path = os.path.join(rel, name)
-        yield path
-        full = os.path.join(root, path)
-        if os.path.isdir(full) and not os.path.islink(full):
-            yield from _entries(root, path)
-
-
-def _padding(size: int) -> int:
-    return -size % tarfile.BLOCKSIZE
-
-
-class DirTar:
-    """The contents of ``root`` as an uncompressed tar, produced as it is
-    read (one chunk of one file in memory at a time), with the entries
-    podman's service writes (``blobs/``, ``blobs/sha256/...``,
-    ``index.json``). ``length`` is known before the first byte (the
-    answer's Content-Length: no chunk framing, and a client can tell how
-    far it is). ``root`` is removed when the stream ends or is closed."""
-
-    def __init__(self, root: str, remove: str | None = None, chunk_size: int = CHUNK):
-        self.root, self.remove, self.chunk_size = root, remove, chunk_size
-        self.members = [m for m in map(self._member, _entries(root)) if m is not None]
-        self.length = sum(len(header) + size + _padding(size) for header, _, size in self.members) + \
-            2 * tarfile.BLOCKSIZE
-        self._chunks = self._generate()
-
-    def _member(self, rel: str):
-        """(header, path of the contents or None, size) of one entry."""
-        full = os.path.join(self.root, rel)
-        st = os.lstat(full)
-        info = tarfile.TarInfo(rel)
-        info.mode = stat.S_IMODE(st.st_mode)
-        info.mtime = int(st.st_mtime)
-        if stat.S_ISDIR(st.st_mode):
-            info.type, info.name = tarfile.DIRTYPE, rel + "/"
-        elif stat.S_ISLNK(st.st_mode):
-            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(full)
-        elif stat.S_ISREG(st.st_mode):
-            info.size = st.st_size
-        else:
-            return None
-        return info.tobuf(format=tarfile.PAX_FORMAT), full if info.type == tarfile.REGTYPE else None, info.size
-
-    def _generate(self) -> Iterator[bytes]:
-        for header, path, size in self.members:
-            yield header
-            if path is None:
-                continue
-            sent = 0
-            with open(path, "rb") as f:
-                while sent < size:
-                    data = f.read(min(self.chunk_size, size - sent))
-                    if not data:
-                        raise OSError("%s shrank while it was being sent" % path)
-                    sent += len(data)
-                    yield data
-            if _padding(size):
-                yield tarfile.NUL * _padding(size)
-        yield tarfile.NUL * (tarfile.BLOCKSIZE * 2)
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield from self._chunks
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._chunks.close()
-        if self.remove:
-            shutil.rmtree(self.remove, ignore_errors=True)

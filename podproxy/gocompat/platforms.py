@@ -44,7 +44,7 @@ def _containerd_error(spec: str) -> str | None:
         elif not re.match(_SPECIFIER, part):
             return "%s is an invalid component of %s: platform specifier component must match %s" % (
                 go_quote(part), go_quote(spec), go_quote(_SPECIFIER))
-    if len(parts) == 1:
+    if len(parts) == 1 and m is not None:
         os_name = m.group(1).lower()
         arch = parts[0].lower()
         if os_name in ("macos",) or os_name in KNOWN_OS or _ARCH_ALIASES.get(arch, arch) in KNOWN_ARCH:

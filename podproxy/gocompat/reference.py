@@ -1,5 +1,6 @@
-"""podman's image reference grammar (docker/distribution ``reference.Parse``
-and libimage's ``NormalizeName``), to check a name *before* podman acts.
+"""podman's image reference grammar (docker/distribution ``reference.Parse``,
+``ParseNormalizedNamed`` and its domain rule), to check a name *before*
+podman acts.
 
 ``podman image import - UPPER`` imports the layer first and only then
 fails to tag it, leaving an untagged image behind; checking the name
@@ -21,6 +22,7 @@ _REFERENCE = re.compile(r"(" + _NAME + r")(?::(" + _TAG + r"))?(?:@(" + _DIGEST 
 
 NAME_MAX = 255
 DOMAIN = _DOMAIN  # a registry host[:port], as the grammar matches it
+IMAGE_ID = re.compile(r"[a-f0-9]{64}\Z")  # docker/distribution's anchoredIdentifierRegexp
 
 
 def parse_error(name: str) -> str | None:
@@ -46,3 +48,51 @@ def tag_error(name: str) -> str | None:
     if err is None:
         return None
     return 'normalizing name "%s": normalizing name "%s": %s' % (name, name, err)
+
+
+def split_domain(name: str) -> tuple[str | None, str]:
+    """docker/distribution's domain rule: the first component is a registry
+    when it holds a ``.`` or a ``:`` or is ``localhost``; (None, name) when
+    the name names no registry."""
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return None, name
+
+
+def registry_of(reference: str) -> str:
+    """The registry a reference names (docker.io when it names none)."""
+    if reference.startswith("docker://"):
+        reference = reference[len("docker://") :]
+    return split_domain(reference)[0] or "docker.io"
+
+
+def parse_normalized_named(name: str) -> str:
+    """docker/distribution's ``ParseNormalizedNamed(name).String()`` (v2.8:
+    ``docker.io`` and ``library/`` added, the tag kept, none added);
+    ValueError with its error text."""
+    if IMAGE_ID.match(name):
+        raise ValueError("invalid repository name (%s), cannot specify 64-byte hexadecimal strings" % name)
+    domain, remainder = split_domain(name)
+    if domain is None or domain == "index.docker.io":
+        domain = "docker.io"
+    if domain == "docker.io" and "/" not in remainder:
+        remainder = "library/" + remainder
+    remote = remainder.split(":", 1)[0]
+    if remote.lower() != remote:
+        raise ValueError("invalid reference format: repository name must be lowercase")
+    full = domain + "/" + remainder
+    err = parse_error(full)
+    if err is not None:
+        raise ValueError(err)
+    return full
+
+
+def normalized_name_error(name: str) -> str | None:
+    """``ParseNormalizedNamed``'s error text for ``name`` (podman's
+    ``ValidateImageName``), or None."""
+    try:
+        parse_normalized_named(name)
+    except ValueError as e:
+        return str(e)
+    return None

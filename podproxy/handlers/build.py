@@ -26,17 +26,19 @@ from ..engine import scratch
 from ..engine.build import BuildOptions
 from ..gocompat import gojson
 from ..gocompat.platforms import cli_platform, platform_error
-from ..gocompat.references import registry_of
+from ..gocompat.reference import registry_of
+from ..security.policy import CONTENT
 from ..security.registry_auth import RegistryAuth
+from ..services import features, services
 from ..settings import MAX_CONTEXT_MEMBERS
+from ..web.bodies import decode_query
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
-from ..web.responses import decode_query, features, json_line, services
-from ..security.policy import CONTENT
+from ..web.responses import json_line
 from ..web.routing import RouteTable
 from ..web.schemas import ANY_OBJECT, JSON, ok
 from ..web.versioned import ByVersion
-from .transfers import request_body
+from .uploads import request_body
 
 routes = RouteTable("build")
 
@@ -192,7 +194,8 @@ def _platforms(query) -> list[str]:
 
 def _options(query) -> BuildOptions:
     return BuildOptions(
-        tags=query["t"] or [], quiet=query["q"], no_cache=query["nocache"], pull_policy=query["pullpolicy"] or "missing",
+        tags=query["t"] or [], quiet=query["q"], no_cache=query["nocache"],
+        pull_policy=query["pullpolicy"] or "missing",
         layers=query["layers"], build_args=_json(query, "buildargs", gojson.MAP(gojson.STRING), {}),
         labels=_labels(query), annotations=_json(query, "annotations", gojson.SLICE(gojson.STRING), []),
         target=query["target"], platforms=_platforms(query), rm=query["rm"], force_rm=query["forcerm"],
@@ -203,7 +206,7 @@ def _options(query) -> BuildOptions:
         env=query["setenv"] or [], unset_env=query["unsetenv"] or [], from_image=query["from"],
         tls_verify=query["tlsVerify"] if "tlsVerify" in query.present else None,
         network=services().settings.allow_build_network,
-        compat_volumes=query["compatvolumes"] if "compatvolumes" in query else None,
+        compat_volumes=query.get("compatvolumes"),
         no_hosts=query.get("nohosts", False),
     )
 

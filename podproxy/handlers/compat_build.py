@@ -18,17 +18,18 @@ import shutil
 from flask import Response
 
 from ..engine import scratch
+from ..web.bodies import decode_query
 from ..web.errors import APIError
 from ..web.query import Bool, Query
-from ..web.versioned import ByVersion
+from ..web.responses import json_line
+from ..web.versioned import ByVersion, CompatQuery
 from .build import BUILD, _containerfiles, _options, _unpack, start_build
 from .compat_images import resolve
-from ..web.responses import decode_query, json_line
-from ..web.versioned import CompatQuery
 
 # podman 5.2's CLI checks the Containerfiles itself (3703cbf1d7, #22972); the
 # service leaves that to buildah, whose error is os.Stat's
-_CLI_NO_FILE = re.compile(r"the specified Containerfile or Dockerfile does not exist, (.*): no such file or directory\Z")
+_CLI_NO_FILE = re.compile(r"the specified Containerfile or Dockerfile does not exist, (.*): "
+                          r"no such file or directory\Z")
 COMPAT_BUILD = CompatQuery(ByVersion(Query(*BUILD.base.params, Bool("pull")), **BUILD.extra))
 _ID = re.compile(r"[0-9a-f]{64}\Z")
 

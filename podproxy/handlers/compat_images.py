@@ -9,15 +9,17 @@ compat routes before libpod ones). Every name goes through podman's
 from __future__ import annotations
 
 from ..engine.compat import CompatEngine, Resolved, Unresolvable, image_inspect
-from ..engine.images import join_errors
+from ..engine.imagedata import _EXTENDED_KEYS, join_errors
 from ..engine.podman.errors import PodmanError
+from ..services import engine, features
+from ..web.bodies import decode_query
 from ..web.errors import APIError
-from ..web.query import Bool, Filters, Query, Str, Values, common_filters, prepare_filters
-from ..engine.images import _EXTENDED_KEYS
+from ..web.filters import common_filters, prepare_filters
+from ..web.query import Bool, Filters, Query, Str, Values
+from ..web.responses import json_response, text_response
+from ..web.versioned import ByVersion
 from .errors import error, image_not_found, internal_server_error
 from .images import TAG
-from ..web.responses import decode_query, engine, features, json_response, text_response
-from ..web.versioned import ByVersion
 
 # compat.GetImages: fields without schema tags (aliases All/Digests/Filter)
 LIST = Query(Bool("All"), Bool("Digests"), Str("Filter"), filters=Filters(common_filters, status=500))

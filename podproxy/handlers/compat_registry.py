@@ -25,19 +25,22 @@ import shutil
 from flask import Response, g, request
 
 from ..engine import scratch
-from ..gocompat import gojson
 from ..engine.compat import StoreIndex
 from ..engine.podman.errors import PodmanError
+from ..gocompat import gojson
+from ..gocompat.reference import registry_of
+from ..gocompat.transports import storage_reference_error
+from ..security.registry_auth import RegistryAuth
+from ..services import engine, features
 from ..web.errors import APIError
 from ..web.query import Bool, Int, List, Query, Str
-from ..gocompat.references import registry_of, storage_reference_error
-from ..security.registry_auth import RegistryAuth
+from ..web.responses import json_response
+from ..web.versioned import ByVersion
 from .compat_images import resolve
 from .errors import internal_server_error
 from .registry import registry
-from ..web.responses import engine, features, json_response
-from ..web.versioned import ByVersion
-from .transfers import BodyTooLarge, request_body, settings, too_large, transfers, url_body
+from .transfers import settings, transfers
+from .uploads import BodyTooLarge, request_body, too_large, url_body
 
 # podman 5.0 decodes retry and retryDelay (pull_retry, 7ba23cd6fc): a bad delay is a 400
 PULL = ByVersion(Query(Str("fromImage"), Str("tag"), Str("platform")), pull_retry=(Int("retry"), Str("retryDelay")))
@@ -117,7 +120,7 @@ def _retry(query) -> dict:
 
 def _status_of(error: str) -> int:
     """podman 4.6+: a registry errcode's HTTP status, else 500."""
-    from .registry import _ERRCODE_STATUS, _compat_cause
+    from .pull_compat import _ERRCODE_STATUS, _compat_cause
 
     return _ERRCODE_STATUS.get(_compat_cause(error or "").split(":", 1)[0], 500)
 

@@ -14,7 +14,8 @@ import os
 import threading
 import uuid
 
-from ..web.responses import json_response, services
+from ..services import services
+from ..web.responses import json_response
 
 # containers/common's default [engine.runtimes]: the first path of each
 # (getRuntimes takes paths[0] whether it exists or not), with the behaviour

@@ -14,22 +14,20 @@ import shutil
 
 from ..engine import scratch
 from ..engine.podman.errors import PodmanError
+from ..services import features
 from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
+from ..web.responses import json_response
 from .compat_images import resolve
 from .errors import error, internal_server_error
-from ..web.responses import features, json_response
 from .transfers import (
     ARCHIVE_TYPE,
-    FORM_TYPE,
-    BodyTooLarge,
     _streamed,
     client_hung_up,
-    request_body,
     settings,
-    too_large,
     transfers,
 )
+from .uploads import FORM_TYPE, BodyTooLarge, request_body, too_large
 
 EXPORT_MANY = Query(List("names"))
 # compat.LoadImages: changes, message and quiet are decoded and ignored

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ..engine.podman.errors import BAD_INPUT, CONFLICT, NOT_FOUND, EngineError
 from ..gocompat import gojson
+from ..services import features
 from ..web.errors import APIError, ImageNotFoundOnOtherError
-from ..web.responses import features
 
 _BY_KIND = {NOT_FOUND: 404, CONFLICT: 409, BAD_INPUT: 400}
 

@@ -17,9 +17,9 @@ from ..observability import access as observe
 from ..observability import metrics
 from ..security import guard
 from ..security.policy import READ
+from ..services import services
 from ..web.catalog import served
 from ..web.errors import APIError
-from ..web.responses import services
 from ..web.routing import declare
 from ..web.schemas import JSON, STRING, TEXT, ok
 
@@ -51,7 +51,7 @@ MIN_FREE = 64 << 20
 
 def _full_places() -> list[str]:
     """The places podman writes to that have less than MIN_FREE bytes."""
-    store = {}
+    store: dict = {}
     try:
         store = services().system.info(cached=True).get("store") or {}
     except (APIError, EngineError):

@@ -11,11 +11,13 @@ from flask import Response
 from ..engine import shortnames
 from ..engine.images import RemoveReport
 from ..engine.podman.errors import NotFound, PodmanError
-from ..gocompat.gojson import go_quote
-from ..web.errors import APIError
-from ..web.query import Bool, Filters, List, Query, Str, _parse_filters, _raw_filters, common_filters, prepare_filters
-from ..web.responses import engine, features, json_response, no_content, text_response
+from ..gocompat.strconv import go_quote, parse_bool
 from ..security.policy import READ, WRITE
+from ..services import engine, features
+from ..web.errors import APIError
+from ..web.filters import _parse_filters, _raw_filters, common_filters, prepare_filters
+from ..web.query import Bool, Filters, List, Query, Str
+from ..web.responses import json_response, no_content, text_response
 from ..web.routing import RouteTable
 from ..web.schemas import ANY_ARRAY, ANY_OBJECT, JSON, REMOVE_REPORT, STRING, TEXT, ok
 from ..web.versioned import ByVersion
@@ -47,17 +49,9 @@ DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image
 TAG = Query(Str("repo"), Str("tag"), form=True)
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
 
-def _go_bool(value: str) -> bool:
-    """strconv.ParseBool (no "on"), with Go's error text."""
-    if value in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if value in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise APIError(500, 'strconv.ParseBool: parsing "%s": invalid syntax' % value, "invalid syntax")
-
 def _report(report: RemoveReport, errors) -> dict:
     """``LibpodImagesRemoveReport``: Deleted/Untagged omitted when empty."""
-    body = {}
+    body: dict[str, object] = {}
     if report.deleted:
         body["Deleted"] = report.deleted
     if report.untagged:
@@ -95,7 +89,7 @@ def batch_remove(query):
     """Always 200 with the errors listed. No ``images`` removes every image
     that is not in use, as podman does."""
     report = engine().remove(query["images"] or [], force=query["force"], ignore=query["ignore"],
-                             all=query["all"], lookup_manifest=query["lookupManifest"])
+                             lookup_manifest=query["lookupManifest"])  # all: no names is every image
     return json_response(200, _report(report, report.errors or None))
 
 @routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE, access=WRITE,
@@ -116,11 +110,14 @@ def prune(query):
     libpod_filters = []
     if "filters" in query.present:
         if filters.get("all"):
-            all_images = _go_bool(filters["all"][0])
+            try:
+                all_images = parse_bool(filters["all"][0])
+            except ValueError as e:
+                raise APIError(500, str(e), "invalid syntax") from None
         filters.pop("dangling", None)  # "not implemented in the libpod side"
         libpod_filters = ["%s=%s" % (k, v[0]) for k, v in filters.items()]
     try:
-        reports = engine().prune(all=all_images, external=query["external"], filters=libpod_filters,
+        reports = engine().prune(all_images=all_images, external=query["external"], filters=libpod_filters,
                                  build_cache=query.get("buildcache", False))
     except PodmanError as e:
         raise internal_server_error(e)

@@ -1,5 +1,6 @@
 """Pull, push and search (libpod/images_pull.go, images_push.go,
-compat/images_search.go): the routes that talk to registries.
+compat/images_search.go): the routes that talk to registries (pull's
+Docker-style ``compatMode`` stream: ``pull_compat.py``).
 
 Checks podman makes before it starts (parameters, transports, the auth
 header, the pull policy) answer with podman's status; after that, pull and
@@ -16,22 +17,25 @@ import shutil
 
 from flask import Response, g, request
 
+from ..engine import scratch
 from ..engine.podman.errors import PodmanError
-from ..engine.registry import BLOB_EVENT
 from ..engine.podman.streams import Progress
 from ..gocompat import gojson
-from ..gocompat.references import registry_of, storage_reference_error, transport_error
-from ..security.registry_auth import RegistryAuth
 from ..gocompat.causes import cause_of
+from ..gocompat.pullpolicy import pull_policy
+from ..gocompat.reference import IMAGE_ID, registry_of
+from ..gocompat.transports import storage_reference_error, transport_error
+from ..security.policy import EXPORT, WRITE
+from ..security.registry_auth import RegistryAuth
+from ..services import features, services
 from ..web.errors import APIError
 from ..web.query import Bool, Int, Query, Str
-from ..web.responses import features, json_line, json_response, services, text_response
-from ..security.policy import EXPORT, WRITE
+from ..web.responses import json_line, json_response, text_response
 from ..web.routing import RouteTable
 from ..web.schemas import ANY_ARRAY, JSON, ok
-from ..engine import scratch
 from ..web.versioned import ByVersion
 from .errors import error
+from .pull_compat import compat_pull
 
 # podman registers push first of all image routes (before scp); pull and
 # search overlap with no other route, so one table placed first keeps order.
@@ -46,18 +50,9 @@ PUSH = ByVersion(Query(Bool("all"), Str("compressionFormat"), Str("destination")
                  push_compression_level=(Int("compressionLevel"),), push_retry=(Int("retry"), Str("retryDelay")))
 # Go's time.ParseDuration (pull's retrydelay)
 _DURATION = re.compile(r"[-+]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)\Z")
-# docker/distribution errcode -> its HTTP status (Docker-style pull errors)
-_ERRCODE_STATUS = {"unauthorized": 401, "denied": 403, "manifest unknown": 404, "name unknown": 404,
-                   "blob unknown": 404, "toomanyrequests": 429, "manifest invalid": 400, "name invalid": 400,
-                   "tag invalid": 400, "unsupported": 405}
 # compat.SearchImages: fields without schema tags; filters never fail
 SEARCH = Query(Str("Term"), Int("Limit"), Str("Filters"), Bool("TLSVerify", True), Bool("ListTags"))
 
-# containers/common config.ParsePullPolicy
-PULL_POLICIES = {"always": "always", "Always": "always", "missing": "missing", "Missing": "missing",
-                 "ifnotpresent": "missing", "IfNotPresent": "missing", "newer": "newer", "Newer": "newer",
-                 "ifnewer": "newer", "IfNewer": "newer", "never": "never", "Never": "never"}
-_ID_LINE = re.compile(r"[0-9a-f]{64}\Z")
 _MULTI_ERROR = re.compile(r"\d+ errors? occurred:\n")
 
 
@@ -125,131 +120,11 @@ def _retry(query) -> dict:
     return {"retry": retry, "retry_delay": delay}
 
 
-# the CLI's text ends in a registry error's detail, which the errcode's own
-# text (what ``errorhandling.Cause`` finds) prefixes with its code
-_ERRCODE_DETAIL = {"manifest unknown": "manifest unknown", "authentication required": "unauthorized",
-                   "requested access to the resource is denied": "denied", "repository name not known to registry":
-                   "name unknown"}
-
-
-def _compat_cause(message: str) -> str:
-    """``errorhandling.Cause(err).Error()`` of a failed pull's CLI text."""
-    for detail, code in _ERRCODE_DETAIL.items():
-        if message.endswith(": " + detail):
-            return "%s: %s" % (code, detail)
-    return cause_of(message)
-
-
-def _compat_pull(reference: str, policy: str, query, auth: RegistryAuth) -> Response:
-    """``utils.CompatPull`` (podman 4.8+ ``compatMode``): Docker's progress
-    messages, from containers/image's own account of each blob (a debug
-    run's ``BLOB_EVENT`` lines): "Already exists" for a blob it reused,
-    "Pulling fs layer" when it starts downloading one and "Download
-    complete" when the layers are done, the config likewise, then "Download
-    complete" with the image's short ID. An error before any progress sets
-    the status (a registry errcode's, else 500) and is ``{"message": cause}``."""
-    def event(status, digest):
-        return json_line({"status": status, "progressDetail": {}, "id": digest.split(":", 1)[-1][:12]})
-
-    def events(progress):
-        """A blob's event once both its "Copying blob" line and its debug
-        line came (in either order: they come from different writers)."""
-        announced, seen, decided, downloading = set(), {}, set(), []
-
-        def decide(digest):
-            if digest in announced and digest in seen and digest not in decided:
-                decided.add(digest)
-                if seen[digest]:
-                    return [event("Already exists", digest)]
-                downloading.append(digest)
-                return [event("Pulling fs layer", digest)]
-            return []
-
-        for line in progress:
-            m = BLOB_EVENT.search(line)
-            if m is not None:
-                seen.setdefault(m.group(3), bool(m.group(1)))
-                yield from decide(m.group(3))
-                continue
-            kind, _, digest = line.partition(" sha256:")
-            digest = digest.split()[0] if digest else ""
-            if kind == "Copying blob" and digest:
-                announced.add(digest)
-                yield from decide(digest)
-            elif kind == "Copying config" and digest:  # the layers are in
-                for layer in downloading:
-                    yield event("Download complete", layer)
-                downloading = []
-                yield event("Pulling fs layer", digest)
-                yield event("Download complete", digest)
-        for layer in downloading:
-            yield event("Download complete", layer)
-
-    def final(progress, sent):
-        if progress.exit_code == 0:
-            ids = [ln for ln in progress.stdout.decode("utf-8", "replace").split() if _ID_LINE.match(ln)]
-            if ids:
-                return json_line({"status": "Download complete", "progressDetail": {}, "id": ids[0][:12]})
-            message = "internal error: no images pulled"
-        else:
-            message = progress.error
-        if not sent:
-            return json_line({"message": _compat_cause(message)})
-        return json_line({"progressDetail": {}, "errorDetail": {"message": message}, "error": message})
-
-    try:
-        if policy in ("missing", "never"):
-            image_id, error = registry().local_image(reference)
-            if image_id or policy == "never":
-                line = json_line({"status": "Download complete", "progressDetail": {}, "id": image_id[:12]}) \
-                    if image_id else json_line({"message": cause_of(error)})
-                resp = Response((x for x in [line]), status=200 if image_id else 500,
-                                content_type="text/plain; charset=utf-8")
-                if not image_id:
-                    resp.headers.remove("Content-Type")
-                auth.close()
-                return resp
-        progress = registry().pull(reference, tls_verify=_tls(query), all_tags=query["allTags"], os=query["OS"],
-                                   arch=query["Arch"], variant=query["Variant"], auth=auth.options(),
-                                   blob_events=True, **_retry(query))
-    except BaseException:
-        auth.close()
-        raise
-    lines = events(progress)
-    try:
-        first = next(lines, None)
-    except BaseException:
-        progress.close()
-        auth.close()
-        raise
-
-    def body():
-        try:
-            if first is not None:
-                yield first
-                yield from lines
-            yield final(progress, first is not None)
-        finally:
-            progress.close()
-            auth.close()
-
-    if first is None:  # the status depends on the outcome: wait for it
-        chunks = list(body())
-        status = 200 if progress.exit_code == 0 else \
-            _ERRCODE_STATUS.get(_compat_cause(progress.error or "").split(":", 1)[0], 500)
-        resp = Response((c for c in chunks), status=status)
-        resp.headers.remove("Content-Type")
-        return resp
-    resp = Response(body(), status=200)
-    resp.headers.remove("Content-Type")
-    return resp
-
-
 def _pull_report(progress: Progress) -> dict:
     """``entities.ImagePullReport`` at the end of a pull."""
     if progress.exit_code != 0:
         return {"error": progress.error}
-    ids = [ln for ln in progress.stdout.decode("utf-8", "replace").split() if _ID_LINE.match(ln)]
+    ids = [ln for ln in progress.stdout.decode("utf-8", "replace").split() if IMAGE_ID.match(ln)]
     return {"images": ids, "id": ids[-1]} if ids else {}
 
 
@@ -268,7 +143,7 @@ def pull(query):
         raise APIError(400, bad)
     auth = _auth(reference)
     try:
-        policy = PULL_POLICIES.get(query["policy"])
+        policy = pull_policy(query["policy"])
         if policy is None:
             raise APIError(400, "unsupported pull policy %s" % gojson.go_quote(query["policy"]))
         delay = _retry(query)["retry_delay"]
@@ -276,7 +151,8 @@ def pull(query):
             message = "time: invalid duration %s" % gojson.go_quote(delay)
             raise APIError(400, message)
         if compat:
-            return _compat_pull(reference, policy, query, auth)
+            return compat_pull(reference, policy, auth, tls_verify=_tls(query), all_tags=query["allTags"],
+                               os=query["OS"], arch=query["Arch"], variant=query["Variant"], **_retry(query))
         if policy in ("missing", "never"):
             report = _local_pull(reference, policy)
             if report is not None:

@@ -6,8 +6,9 @@ import datetime
 
 from flask import Response, request
 
-from ..web.responses import json_response, services
 from ..security.policy import READ
+from ..services import services
+from ..web.responses import json_response
 from ..web.routing import RouteTable
 from ..web.schemas import ANY_OBJECT, JSON, STRING, TEXT, ok
 

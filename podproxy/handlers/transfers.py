@@ -1,5 +1,6 @@
 """The libpod routes that move image data (libpod/images.go: ExportImage,
-ExportImages, ImagesLoad, ImagesImport, CommitContainer, ImageScp).
+ExportImages, ImagesLoad, ImagesImport, ImageScp; CommitContainer is in
+``commit.py``, the request bodies in ``uploads.py``).
 
 Same shape as ``handlers/images.py``: the dispatcher decodes the query, each
 handler makes one engine call and answers with podman's status, wrapping
@@ -16,31 +17,24 @@ never a short "200".
 from __future__ import annotations
 
 import logging
-import os
 import select
-import shutil
 import socket
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
-from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from ..engine.podman.errors import UNSUPPORTED, ClientGone, NotFound, PodmanError
-from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, Commit, scp_refusal
-from ..engine.fetch import FetchFailed, TooLarge, fetch
-from ..engine.uploads import SocketBody
-from ..observability import access as observe
+from ..engine.podman.errors import UNSUPPORTED, NotFound, PodmanError
+from ..engine.transfers import ARCHIVE_FORMATS, DIR_FORMATS, scp_refusal
+from ..security import policy
+from ..services import engine, features, services
 from ..web.errors import APIError
 from ..web.query import Bool, List, Query, Str
-from ..web.responses import engine, features, json_response, services
-from ..security import policy
+from ..web.responses import json_response
 from ..web.routing import RouteTable
 from ..web.schemas import ANY_OBJECT, BINARY, JSON, TAR, ok
-from ..engine import scratch
-from ..gocompat import gojson
-from ..web.versioned import ByVersion
 from .errors import error, internal_server_error, lookup_failed
+from .uploads import BodyTooLarge, request_body, too_large, url_body
 
 log = logging.getLogger("podproxy.transfers")
 
@@ -49,18 +43,12 @@ scp_routes = RouteTable("scp")  # registered last: podman's {name:.*}/push, /tag
 
 ARCHIVE_TYPE = "application/octet; charset=us-ascii"  # utils.WriteResponse of an *os.File (sic)
 TAR_TYPE = "application/x-tar"  # ... and of any other io.Reader
-FORM_TYPE = "application/x-www-form-urlencoded"
-UPLOAD_CHUNK = 1 << 20  # reads of a chunked body: measured ~2x faster than 64 KiB
 
 EXPORT = Query(Bool("compress"), Str("format", "oci-archive", enum=ARCHIVE_FORMATS + DIR_FORMATS))
 EXPORT_MANY = Query(Bool("compress"), Str("format", "oci-archive", enum=ARCHIVE_FORMATS + DIR_FORMATS),
                     Bool("ociAcceptUncompressedLayers"), List("references", required=True))
 IMPORT = Query(List("changes"), Str("message"), Str("reference"), Str("URL"), Str("OS"), Str("Architecture"),
                Str("Variant"))
-COMMIT = ByVersion(Query(Str("author"), List("changes"), Str("comment"), Str("container"),
-                         Str("format", "oci", enum=("oci", "docker")), Bool("pause"), Bool("squash"), Str("repo"),
-                         Str("tag")),
-                   commit_stream=(Bool("stream"),))
 SCP = Query(Str("destination"), Bool("quiet"))
 
 # containers/image's reference.Parse errors: podman's lookup fails with
@@ -100,97 +88,6 @@ def client_hung_up() -> Callable[[], bool] | None:
     no socket)."""
     sock = request.environ.get("gunicorn.socket")
     return None if sock is None else partial(client_gone, sock)
-
-
-# -- uploads -----------------------------------------------------------------
-
-class BodyTooLarge(APIError):
-    def __init__(self, limit: int):
-        super().__init__(413, "request body too large: the limit is %d bytes" % limit, "request body too large")
-
-
-def request_body(limit: int):
-    """The request body for ``engine.uploads.save``: a ``SocketBody`` when
-    the kernel can move it (see ``socket_body``), else chunks counted
-    against ``limit`` (0 = none) as they stream (gunicorn has already undone
-    a chunked transfer encoding).
-
-    podman's ``apiWrapper`` calls ``r.ParseForm()`` first, so a form
-    Content-Type makes podman read an *empty* body; podproxy gives podman
-    the same empty input (same status and error) without reading the form
-    into memory."""
-    if request.mimetype == FORM_TYPE:
-        return iter(())
-    if limit and request.content_length is not None and request.content_length > limit:
-        raise BodyTooLarge(limit)
-    direct = socket_body(request.environ, request.content_length)
-    if direct is not None:
-        return direct
-    # gunicorn's own body reader is bounded (Content-Length or chunked end)
-    # and says so; werkzeug's LimitedStream on top of it halves throughput
-    env = request.environ
-    stream = env["wsgi.input"] if env.get("wsgi.input_terminated") else request.stream
-
-    def chunks():
-        total = 0
-        while True:
-            try:
-                chunk = stream.read(UPLOAD_CHUNK)
-            except OSError:  # the client went away half way (gunicorn's NoMoreData is one)
-                raise ClientGone() from None
-            except Exception as e:  # a malformed chunked encoding (gunicorn.http.errors)
-                raise APIError(400, "reading the request body: %s" % e) from None
-            if not chunk:
-                if expected is not None and total < expected:  # cut short: never let podman use a partial body
-                    raise ClientGone()
-                return
-            total += len(chunk)
-            if limit and total > limit:
-                raise BodyTooLarge(limit)
-            yield chunk
-
-    expected = request.content_length
-    return chunks()
-
-
-def socket_body(env, length: int | None) -> SocketBody | None:
-    """The body as a ``SocketBody`` (spliced from the socket into the file
-    podman reads) when gunicorn serves it over a plain socket (TLS bytes would be
-    ciphertext) with a Content-Length and nothing of it read yet; None
-    otherwise (chunked bodies, Flask's test client...), and the body is then
-    read the usual way. gunicorn's reader is told of every byte taken, so
-    that it knows where the next request on the connection starts."""
-    sock = env.get("gunicorn.socket")
-    if length is None or type(sock) is not socket.socket or env.get("HTTP_TRANSFER_ENCODING"):
-        return None
-    body = env.get("wsgi.input")
-    body = getattr(body, "raw", body)  # observe's counting wrapper
-    reader = getattr(body, "reader", None)
-    unreader = getattr(reader, "unreader", None)
-    untouched = getattr(getattr(body, "buf", None), "tell", lambda: -1)() == 0
-    if not (untouched and getattr(reader, "length", None) == length and hasattr(unreader, "take_buffered")
-            and hasattr(unreader, "unread")):
-        return None
-    head = unreader.take_buffered()
-    if len(head) > length:  # a pipelined next request
-        unreader.unread(head[length:])
-        head = head[:length]
-    record = env.get(observe.ENVIRON_KEY)
-
-    def taken(n: int) -> None:
-        reader.length -= n
-        if record is not None:
-            record.read(n)
-
-    return SocketBody(sock, head, length, taken)
-
-
-def too_large(err: BodyTooLarge) -> Response:
-    """413 at once, closing the connection rather than letting gunicorn
-    read the rest of an over-limit body first."""
-    resp = Response(err.body(), status=413, content_type="application/json")
-    resp.headers["Connection"] = "close"
-    return resp
 
 
 # -- export ------------------------------------------------------------------
@@ -308,10 +205,7 @@ def load():
 def import_image(query):
     url = query["URL"]
     try:
-        if url:
-            body = url_body(url)
-        else:
-            body = request_body(settings().max_body_size)
+        body = url_body(url) if url else request_body(settings().max_body_size)
         image_id = transfers().import_(body, reference=query["reference"], message=query["message"],
                                        changes=query["changes"] or [], os_=query["OS"],
                                        arch=query["Architecture"], variant=query["Variant"])
@@ -320,155 +214,6 @@ def import_image(query):
     except PodmanError as e:
         raise internal_server_error(e.wrap("unable to import tarball"))
     return json_response(200, {"Id": image_id})
-
-
-def url_body(url: str):
-    """The ``url`` source: off unless --allow-url-import; then only http(s),
-    fetched by ``engine.fetch`` and streamed into podman (podman's own
-    service would also open any path on the server)."""
-    if not settings().allow_url_import:
-        raise APIError(403, "importing from a URL is disabled on this server (start podproxy with "
-                            "--allow-url-import)", "URL import disabled")
-    if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
-        raise APIError(400, "only http and https URLs can be imported: %s" % url, "unsupported URL")
-    limit = settings().max_body_size
-    try:
-        chunks = fetch(url, limit)
-    except FetchFailed as e:
-        raise internal_server_error(e.wrap("unable to import tarball"))
-
-    def bounded():
-        try:
-            yield from chunks
-        except TooLarge:
-            raise BodyTooLarge(limit) from None
-
-    return bounded()
-
-
-# -- commit --------------------------------------------------------------------
-
-_LOOKUP_FAILURES = ("no such container", "name or ID cannot be empty")
-
-
-@routes.route("POST", "/libpod/commit", query=COMMIT, access=policy.WRITE,
-              response=ok(200, "the new image's ID", JSON, ANY_OBJECT))
-def commit(query):
-    fmt = query["format"]
-    if fmt == "oci":
-        if query["comment"]:
-            raise APIError(500, "messages are only compatible with the docker image format (-f docker)")
-    elif fmt != "docker":
-        raise APIError(500, 'unrecognized image format "%s"' % fmt)
-    repo = query["repo"]
-    image = "%s:%s" % (repo, query["tag"] or "latest") if repo else ""
-    config = _commit_config() if features().commit_config_body else None
-    workdir = None
-    try:
-        if config:
-            workdir = scratch.mkdtemp("commit")
-            with open(os.path.join(workdir, "config.json"), "wb") as f:
-                f.write(config)
-        options = Commit(container=query["container"], image=image, author=query["author"],
-                         message=query["comment"], changes=tuple(query["changes"] or ()), format=fmt,
-                         pause=query["pause"], squash=query["squash"],
-                         config=os.path.join(workdir, "config.json") if workdir else "")
-        if query.get("stream"):
-            resp = _commit_stream(options, workdir)
-            workdir = None  # the answer removes it when it ends
-            return resp
-        try:
-            image_id = transfers().commit(options)
-        except PodmanError as e:
-            raise _commit_error(e)
-        return json_response(200, {"Id": image_id})
-    finally:
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-
-_CONFIG_LIMIT = 1 << 20
-
-
-def _commit_config() -> bytes | None:
-    """podman 5.0's commit body (``DecodeOverrideConfig``: one JSON value,
-    a ``manifest.Schema2Config``; an empty body is none). Bad JSON is a 400
-    with Go's decoder text, before the container is looked up."""
-    body = request.stream.read(_CONFIG_LIMIT + 1)
-    if len(body) > _CONFIG_LIMIT:
-        raise APIError(413, "request body too large")
-    text = body.decode("utf-8", "replace")
-    if not text.strip():
-        return None
-    try:
-        gojson._Scanner(text).run()
-    except gojson._Syntax as e:  # Go's decoder wording; json.Decoder reads one value only
-        err = str(e)
-        if "after top-level value" not in err:
-            raise APIError(400, "unexpected EOF" if err == "unexpected end of JSON input" else err) from None
-    import json
-
-    value, _ = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))
-    if value is not None and not isinstance(value, dict):
-        kind = {bool: "bool", str: "string", list: "array"}.get(type(value), "number")
-        raise APIError(400, "json: cannot unmarshal %s into Go value of type manifest.Schema2Config" % kind)
-    return body
-
-
-def _commit_error(e: PodmanError) -> APIError:
-    if any(m in e.message for m in _LOOKUP_FAILURES):
-        return error(404, e)
-    return internal_server_error(e if features().commit_failure_prefix_gone else e.wrap("CommitFailure"))
-
-
-def _commit_stream(options: Commit, workdir: str | None = None) -> Response:
-    """podman 4.8+ ``stream=true``: ``BuildResponse`` lines, ``{"stream":
-    line}`` per progress line, then ``{"stream": ID}`` (no newline) or
-    ``{"errorDetail": ...}``. Until the first line, an error (the container
-    lookup) is still an error answer; no Content-Type (set after the status)."""
-    def cleanup():
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    try:
-        progress = transfers().commit_progress(options)
-    except BaseException:
-        cleanup()
-        raise
-    lines = iter(progress)
-    try:
-        first = next(lines, None)
-    except BaseException:
-        progress.close()
-        cleanup()
-        raise
-    if first is None:
-        progress.close()
-        if progress.exit_code != 0:
-            cleanup()
-            raise _commit_error(progress.failure())
-
-    def line(obj) -> bytes:
-        return (gojson.dumps(obj) + "\n").encode("utf-8")
-
-    def body():
-        try:
-            if first is not None:
-                yield line({"stream": first + "\n"})
-                for text in lines:
-                    yield line({"stream": text + "\n"})
-            if progress.exit_code == 0:
-                out = progress.stdout.decode("utf-8", "replace").split()
-                yield line({"stream": out[-1] if out else ""})
-            else:
-                yield line({"errorDetail": {"message": progress.error}})
-        finally:
-            progress.close()
-            cleanup()
-
-    resp = Response(body(), status=200)
-    resp.headers.remove("Content-Type")
-    return resp
 
 
 # -- scp -----------------------------------------------------------------------

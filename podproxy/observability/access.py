@@ -14,10 +14,10 @@ import datetime
 import json
 import logging
 import os
-import re
 import threading
 import time
 
+from ..web.routing import route_key
 from . import metrics
 
 ACCESS_LOG = logging.getLogger("podproxy.access")
@@ -26,12 +26,6 @@ UNMATCHED = "unmatched"
 _METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
 _current = threading.local()
 COUNT_STEP = 4 << 20  # bytes between updates of the byte counters
-
-
-def route_label(template: str) -> str:
-    """``/v{version:[0-9]...}/libpod/images/{name:.*}/json`` ->
-    ``/v{version}/libpod/images/{name}/json``: readable, low-cardinality."""
-    return re.sub(r"\{(\w+):[^{}]*\}", r"{\1}", template)
 
 
 class RequestRecord:
@@ -57,7 +51,7 @@ class RequestRecord:
         self._done = False
 
     def matched(self, template: str, transfer: str | None = None) -> None:
-        self.route = route_label(template)
+        self.route = route_key(template)  # readable, low-cardinality
         if not self.transfer and transfer:
             self.transfer = True
             metrics.TRANSFERS.inc()
@@ -137,7 +131,7 @@ def route_matched(environ, template: str, transfer: str | None = None) -> None:
         record.matched(template, transfer)
 
 
-def podman_finished(subcommand: str, exit_code: int, seconds: float) -> None:
+def podman_finished(subcommand: str, exit_code: int | None, seconds: float) -> None:
     """A ``Runner`` observer: the request served by this thread ran podman."""
     record = getattr(_current, "record", None)
     if record is not None:

@@ -42,7 +42,7 @@ TRANSFERS = Gauge("podproxy_transfers_in_flight", "Image transfers (export, load
                   multiprocess_mode="livesum")
 
 
-def podman_finished(subcommand: str, exit_code: int, seconds: float) -> None:
+def podman_finished(subcommand: str, exit_code: int | None, seconds: float) -> None:
     """A ``Runner`` observer."""
     PODMAN_CALLS.labels(subcommand, str(exit_code)).inc()
     PODMAN_SECONDS.labels(subcommand).observe(seconds)

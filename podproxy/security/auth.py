@@ -204,10 +204,7 @@ def _trusted(hop: str, trusted) -> bool:
         address = ipaddress.ip_address(hop.split("%", 1)[0])
     except ValueError:
         return False
-    for entry in trusted:
-        if entry != "unix" and address in ipaddress.ip_network(entry, strict=False):
-            return True
-    return False
+    return any(entry != "unix" and address in ipaddress.ip_network(entry, strict=False) for entry in trusted)
 
 
 MAX_HOPS = 32  # an X-Forwarded-For longer than this is read from the right this far only
@@ -265,7 +262,7 @@ def exposure_problem(settings) -> str | None:
     """Why ``serve`` must not start with these settings, or None."""
     if settings.token_file or settings.insecure:
         return None
-    exposed = [a for a in settings.bind if bind_host(a) is not None and not is_loopback(bind_host(a))]
+    exposed = [a for a in settings.bind if (host := bind_host(a)) is not None and not is_loopback(host)]
     if not exposed:
         return None
     return ("refusing to listen on %s without authentication: podman's API is root-equivalent on this host. "

@@ -13,7 +13,8 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from ..settings import Settings
-from ..web.catalog import access_classes, rule_key
+from ..web.catalog import access_classes
+from ..web.routing import rule_key
 from .auth import Authenticator, client_address, load_tokens
 from .policy import PUBLIC, Access
 
@@ -27,7 +28,7 @@ class Guard:
         self.trusted_proxies = tuple(trusted_proxies)  # --forwarded-allow-ips
 
     @classmethod
-    def from_settings(cls, settings: Settings, classes: dict | None = None) -> "Guard":
+    def from_settings(cls, settings: Settings, classes: dict | None = None) -> Guard:
         """``classes``: the served routes' access classes (``web.catalog.access_classes``)."""
         tokens = load_tokens(settings.token_file) if settings.token_file else []
         return cls(Authenticator(tokens), Access.build(settings.policy, tokens, classes), settings.forwarded_allow_ips)

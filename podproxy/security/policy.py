@@ -146,7 +146,7 @@ def parse_rules(text: str, name: str, classes: dict | None = None) -> Policy:
         if not parts[2].startswith(("/", "*")):
             raise ValueError("%s: a path starts with '/' (or is '*')" % where)
         rules.append(Rule(parts[0] == "allow", methods, parts[2]))
-    return Policy(name, base, rules, classes)
+    return Policy(name, base, tuple(rules), classes)
 
 
 def load_policy(spec: str | None, classes: dict | None = None) -> Policy:
@@ -173,7 +173,7 @@ class Access:
         return self.server.classes
 
     @classmethod
-    def build(cls, policy_spec, tokens, classes: dict | None = None) -> "Access":
+    def build(cls, policy_spec, tokens, classes: dict | None = None) -> Access:
         """``classes``: the served routes' access classes (``web.catalog.access_classes``)."""
         cache: dict[str, Policy] = {}
         per_token = {}

@@ -30,8 +30,8 @@ def _decode(header: str):
         raise ValueError("illegal base64 data at input byte 0") from None
     try:
         return json.loads(raw)
-    except ValueError as e:
-        raise ValueError("invalid JSON: %s" % e.msg) from None
+    except ValueError as e:  # a JSONDecodeError, or a UnicodeDecodeError (which has no msg)
+        raise ValueError("invalid JSON: %s" % getattr(e, "msg", e)) from None
 
 
 def _entry(conf: dict) -> dict:
@@ -71,7 +71,7 @@ class RegistryAuth:
                 json.dump({"auths": auths}, f)
 
     @classmethod
-    def from_headers(cls, headers, url: str, registry: str, single: bool = True) -> "RegistryAuth":
+    def from_headers(cls, headers, url: str, registry: str, single: bool = True) -> RegistryAuth:
         """The request's credentials; a single (not per-registry) credential
         is filed under ``registry``, the one the request talks to, or
         ignored when ``single`` is false (search uses only the auth file)."""

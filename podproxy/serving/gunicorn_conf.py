@@ -28,13 +28,12 @@ Why these values:
   mode of ``--socket-group``/``--socket-mode`` (``podproxy.security.unixsock``).
 * access log: podproxy writes one structured line per request when the
   answer is done (``podproxy.observability.access``), through gunicorn's access log
-  handler, instead of gunicorn's own line (``logs.GunicornLogger``).
+  handler, instead of gunicorn's own line (``observability.gunicorn_logger``).
 * ``preload_app``: the master imports and builds the app once and the workers
   are forked from it with the app's objects frozen out of the garbage
   collector's reach (``gc.freeze`` in ``pre_fork``), so the workers share those
-  pages instead of each holding its own copy: about 25 MB less for the whole
-  server with two workers, which is what keeps a 512 MB transfer's server,
-  podman included, under 100 MB.
+  pages instead of each holding its own copy (the memory this saves:
+  docs/production.md).
 * Prometheus multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` is set (a temp
   dir unless given) by the master before it loads the app and with it
   ``prometheus_client`` (``server.metrics_dir``); it is wiped before the workers start, and a dead
@@ -139,7 +138,7 @@ def pre_fork(arbiter, worker):
 def child_exit(arbiter, worker):
     from prometheus_client import multiprocess
 
-    from podproxy.serving.worker import TABLE
+    from podproxy.serving.fairshare import TABLE
 
     TABLE.clear(TABLE.slot(worker.age))  # no waiting for its heartbeat to go stale
     _sweep_scratch()  # a worker killed half way through a transfer leaves its own

@@ -59,6 +59,8 @@ def read_config(path: str = CONFIG_FILE) -> dict:
     """The names a gunicorn config file defines, evaluated now (so with the
     settings active now), as ``gunicorn -c`` reads them."""
     spec = importlib.util.spec_from_file_location("podproxy_gunicorn_config", path)
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load a gunicorn config from %s" % path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return vars(module)

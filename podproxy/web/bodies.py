@@ -66,3 +66,22 @@ def _read_form() -> list[tuple[str, str]]:
     if len(data) > limit:
         raise BodyTooLarge(limit, "a form is limited to")
     return parse_query(bytes(data).decode("utf-8", "surrogateescape"))
+
+
+def form_get(key: str) -> str:
+    """Go's ``r.Form.Get(key)``: the first value of ``key`` (exact case),
+    from a form body first (``form_pairs``: bounded, 413 when too
+    large), then from the URL query; "" if absent."""
+    for k, v in form_pairs():
+        if k == key:
+            return v
+    for k, v in g.query_pairs:  # parsed once by the dispatcher, as podman does
+        if k == key:
+            return v
+    return ""
+
+
+def decode_query(spec):
+    """``spec`` (a route's ``Query``) decoded from this request, for a
+    route declared with ``decode_in_handler``."""
+    return spec.decode(g.query_pairs, g.request_uri, form_get)

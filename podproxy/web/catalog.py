@@ -6,18 +6,10 @@ The access policy, the OpenAPI document and ``/access`` read routes from
 here and from nowhere else."""
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from .routing import Facts, Route, facts_of
-
-_RULE_VAR = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
-
-
-def rule_key(rule: str) -> str:
-    """A werkzeug rule as a route key: ``/ui/<path:filename>`` -> ``/ui/{filename}``."""
-    return _RULE_VAR.sub(r"{\1}", rule)
+from .routing import Facts, Route, facts_of, rule_key
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,7 @@ def flask_rules(app) -> list:
 
 
 def served(app) -> list[Served]:
-    out = []
+    out: list[Served] = []
     for table in app.extensions["podproxy"].router.tables:
         for route in table.routes:
             out.extend(Served(m, route.key, route.facts, route.view, route, table.name) for m in route.methods)

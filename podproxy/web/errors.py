@@ -24,8 +24,9 @@ class APIError(Exception):
         self.status = status
         self.message = message
         self.cause = message if cause is None else cause
+        self.headers: dict[str, str] = {}  # sent with the answer (WWW-Authenticate, Retry-After)
 
-    def wrap(self, prefix: str, status: int | None = None) -> "APIError":
+    def wrap(self, prefix: str, status: int | None = None) -> APIError:
         """``fmt.Errorf(prefix + ": %w", err)`` with an optional new status."""
         return APIError(
             self.status if status is None else status,
@@ -33,7 +34,7 @@ class APIError(Exception):
             self.cause,
         )
 
-    def with_status(self, status: int) -> "APIError":
+    def with_status(self, status: int) -> APIError:
         return APIError(status, self.message, self.cause)
 
     def body(self) -> str:

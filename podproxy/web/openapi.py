@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from flask import Response
 
@@ -70,6 +70,7 @@ def _parameters(route) -> list:
                        "schema": {"type": "string", "minLength": 1},
                        "description": "image name, reference or ID (a '/' in it as %2F)"})
     query = route.query
+    schema: dict[str, Any]
     for p in (query.params if query is not None else ()):
         if p.kind == "list":
             schema = {"type": "array", "items": {"type": "string"}}
@@ -98,7 +99,8 @@ def _responses(success: Success | None) -> dict:
     answer: dict = {"description": success.description}
     if success.content_type:
         answer["content"] = {success.content_type: {"schema": success.schema or {}}}
-    error = {"description": "podman's error body", "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorModel"}}}}
+    error: dict[str, Any] = {"description": "podman's error body",
+                             "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorModel"}}}}
     return {
         str(success.status): answer,
         "400": dict(error, description="bad parameter"),
@@ -128,7 +130,7 @@ def flask_routes(app) -> list:
     /readyz, /metrics, /access), as ``(methods, key, view)``; HEAD is
     Flask's automatic extra and the web page's files are not API: neither
     is documented."""
-    found = []
+    found: list = []
     for s in served(app):
         if s.route is None and s.method != "HEAD" and s.table != "ui":
             if found and found[-1][1] == s.key:
@@ -155,7 +157,7 @@ def operations(app) -> list[Operation]:
 def document(app) -> dict:
     paths: dict = {}
     used_ids: set = set()
-    for method, key, path, view, params, tag, success in operations(app):
+    for method, _key, path, view, params, tag, success in operations(app):
         item = paths.setdefault(path, {})
         op_id = method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")  # unique: method + path
         if op_id in used_ids:  # one path, several routes told apart by query keys (compat /images/create)
@@ -180,7 +182,8 @@ def document(app) -> dict:
         },
         "components": {
             "schemas": {"ErrorModel": ERROR_MODEL},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "basic": {"type": "http", "scheme": "basic"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "basic": {"type": "http", "scheme": "basic"}},
         },
         "security": [{}, {"bearer": []}, {"basic": []}],
         "paths": paths,

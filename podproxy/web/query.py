@@ -27,10 +27,11 @@ The rules (``handlers.NewAPIDecoder``, gorilla/schema v1.2.0):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Protocol
 
-from ..gocompat import gojson
+from ..gocompat.strconv import parse_bool
 from .errors import APIError
 
 # --------------------------------------------------------------------------
@@ -71,19 +72,16 @@ def parse_query(raw_query: str) -> list[tuple[str, str]]:
         if not piece or ";" in piece:
             continue
         key, _, value = piece.partition("=")
-        key = _unescape(key)
-        value = _unescape(value)
-        if key is None or value is None:
+        key_text, value_text = _unescape(key), _unescape(value)
+        if key_text is None or value_text is None:
             continue
-        pairs.append((key, value))
+        pairs.append((key_text, value_text))
     return pairs
 
 
 # --------------------------------------------------------------------------
 # converters
 
-_TRUE = {"1", "t", "T", "TRUE", "true", "True", "on"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 
 
@@ -92,11 +90,13 @@ class _Invalid(Exception):
 
 
 def _to_bool(v: str) -> bool:
-    if v in _TRUE:
+    """gorilla/schema's bool: ``on`` or ``strconv.ParseBool``."""
+    if v == "on":
         return True
-    if v in _FALSE:
-        return False
-    raise _Invalid
+    try:
+        return parse_bool(v)
+    except ValueError:
+        raise _Invalid from None
 
 
 def _to_docker_bool(v: str) -> bool:
@@ -188,6 +188,20 @@ def _first_value(pairs: list) -> Callable[[str], str]:
     return lambda key: first.get(key, "")
 
 
+class QuerySpec(Protocol):
+    """What a route's ``query`` offers: a ``Query``, or one chosen by the running
+    podman release (``versioned.ByVersion``)."""
+
+    @property
+    def params(self) -> tuple: ...
+
+    @property
+    def filters(self) -> Filters | None: ...
+
+    def decode(self, pairs: list, url: str, form_get: Callable[[str], str] | None = None) -> Values: ...
+
+
+
 class Query:
     """The query struct of one podman handler: parameters with defaults.
 
@@ -204,7 +218,7 @@ class Query:
         self.docker_bools = docker_bools
         self._by_name = {p.name.lower(): p for p in params}
 
-    def with_docker_bools(self) -> "Query":
+    def with_docker_bools(self) -> Query:
         """The same struct decoded by podman's compat decoder (see the module doc)."""
         return Query(*self.params, error_status=self.error_status, filters=self.filters, form=self.form,
                      docker_bools=True)
@@ -267,58 +281,3 @@ class Query:
                 schema,
             )
         return values
-
-
-# --------------------------------------------------------------------------
-# filters
-
-_COMPAT = gojson.MAP(gojson.MAP(gojson.BOOL))
-_LIBPOD = gojson.MAP(gojson.SLICE(gojson.STRING))
-
-
-def _raw_filters(query_keys: set, form_get: Callable[[str], str]) -> str | None:
-    if "filters" in query_keys:
-        return form_get("filters")
-    if "Filters" in query_keys:
-        return form_get("Filters")
-    return None
-
-
-def _parse_filters(raw: str, join_slice: bool) -> list[tuple[str, str]]:
-    compat, err = gojson.unmarshal(raw, _COMPAT)
-    if err is None:
-        return [(k, v) for k, m in (compat or {}).items() for v, on in (m or {}).items() if on]
-    libpod, err = gojson.unmarshal(raw, _LIBPOD)
-    if err is not None:
-        raise ValueError(err)
-    pairs = []
-    for k, vals in (libpod or {}).items():
-        vals = vals or []
-        if join_slice:
-            pairs.append((k, "=".join(v or "" for v in vals)))
-        else:
-            pairs.extend((k, v or "") for v in vals)
-    return pairs
-
-
-def prepare_filters(query_keys: set, form_get: Callable[[str], str]) -> dict[str, list[str]]:
-    """podman's ``util.PrepareFilters`` (prune, and other libpod handlers):
-    ``{"k":{"v":true}}`` or ``{"k":["v1","v2"]}`` -> ``{"k": ["v1", "v2"]}``.
-    Raises ValueError with Go's JSON error text."""
-    raw = _raw_filters(query_keys, form_get)
-    if raw is None:
-        return {}
-    result: dict[str, list[str]] = {}
-    for k, v in _parse_filters(raw, join_slice=False):
-        result.setdefault(k, []).append(v)
-    return result
-
-
-def common_filters(query_keys: set, form_get: Callable[[str], str]) -> list[str]:
-    """containers/common's ``filters.FiltersFromRequest`` (image list): the
-    slice form joins all values of a key with ``=`` (``{"label":["a","b"]}``
-    is the one filter ``label=a=b``, as the remote client encodes it)."""
-    raw = _raw_filters(query_keys, form_get)
-    if raw is None:
-        return []
-    return ["%s=%s" % (k, v) for k, v in _parse_filters(raw, join_slice=True)]

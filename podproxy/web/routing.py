@@ -19,11 +19,12 @@ query spec that the handler decodes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote
 
-from .query import Query
+from .query import QuerySpec
 
 VERSION = r"[0-9][0-9A-Za-z.-]*"
 _VAR = re.compile(r"\{(\w+)(?::([^{}]*(?:\{[^{}]*\}[^{}]*)*))?\}")
@@ -85,7 +86,7 @@ class Route:
     methods: tuple
     template: str
     view: Callable
-    query: Query | None
+    query: QuerySpec | None
     regex: re.Pattern
     path: str = ""  # the template without /v{version}, as declared
     queries: tuple = ()  # query keys the route requires (mux's .Queries("key", "{key}"))
@@ -127,7 +128,7 @@ class RouteTable:
         self.name = name
         self.routes: list[Route] = []
 
-    def route(self, methods, path: str, *, query: Query | None = None, versioned: bool = True,
+    def route(self, methods, path: str, *, query: QuerySpec | None = None, versioned: bool = True,
               unversioned: bool = False, queries: tuple = (), since: str = "", decode_in_handler: bool = False,
               access: str | None = None, transfer: str | None = None, response=None):
         if isinstance(methods, str):
@@ -149,7 +150,17 @@ class RouteTable:
 
 
 def route_key(template: str) -> str:
+    """A podman template without its patterns: ``/v{version:[0-9]...}/libpod/images/{name:.*}/json`` ->
+    ``/v{version}/libpod/images/{name}/json`` (policies, metrics and the OpenAPI document name routes so)."""
     return _VAR.sub(lambda m: "{%s}" % m.group(1), template)
+
+
+_FLASK_VAR = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def rule_key(rule: str) -> str:
+    """The same key for a Flask rule outside podman's routing (``/healthz``, ``/ui/<path:p>``)."""
+    return _FLASK_VAR.sub(r"{\1}", rule)
 
 
 class NotFound(Exception):

@@ -7,8 +7,8 @@ validates it (``schema: error converting value for "retry"``).
 """
 from __future__ import annotations
 
+from ..services import features
 from .query import Param, Query, Values
-from .responses import features
 
 
 class ByVersion:

@@ -13,7 +13,6 @@ import tempfile
 import time
 
 import pytest
-
 from helpers import start_podproxy
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

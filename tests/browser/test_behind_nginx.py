@@ -9,7 +9,6 @@ import tempfile
 from types import SimpleNamespace
 
 import pytest
-
 from helpers import start_podproxy
 from integration.test_nginx_front import NGINX, Nginx
 

@@ -74,7 +74,7 @@ def test_filter_box_maps_to_podmans_filters(page, ui_store):
         want = sorted(i["Id"] for i in listed(ui_store, *filters))
         assert want, text
         type_into(page, "#filter", text)
-        page.wait(lambda: sorted(shown_ids(page)) == want, "filter %s -> %s" % (text, want))
+        page.wait(lambda: sorted(shown_ids(page)) == want, "filter %s -> %s" % (text, want))  # noqa: B023 (called at once)
     type_into(page, "#filter", "no-such-image-anywhere")
     page.wait(lambda: page.visible("#list-empty") and not page.rows(), "the empty list")
     assert page.text("#list-empty") == "No image matches this filter."

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-
 from helpers import Store, start_podproxy, start_reference
 
 USED = "localhost/podproxy/used:1"

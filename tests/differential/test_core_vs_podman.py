@@ -239,7 +239,7 @@ def test_prune(fresh_pair, query):
     creation time has a varying number of digits)."""
     stores, pair = fresh_pair
     results = []
-    for store, server in zip(stores, (pair.ref, pair.proxy)):
+    for store, server in zip(stores, (pair.ref, pair.proxy), strict=True):
         ids = _prune_state(store)
         sizes = _sizes(store, ids)
         reply = server.http.request("POST", V + "/images/prune" + query)
@@ -255,7 +255,7 @@ def test_batch_remove_without_images_removes_all_unused(fresh_pair):
     image that no container uses."""
     stores, pair = fresh_pair
     results = []
-    for store, server in zip(stores, (pair.ref, pair.proxy)):
+    for store, server in zip(stores, (pair.ref, pair.proxy), strict=True):
         keep = store.make_image("localhost/podproxy/in-use:1", marker="in-use")
         container = store.create_container(keep, "podproxy-keeper")
         gone = store.make_image("localhost/podproxy/gone:1", marker="gone")

@@ -8,7 +8,6 @@ import json
 from urllib.parse import quote
 
 import pytest
-
 from helpers import REGISTRY_PASSWORD, REGISTRY_USER, Store, podman_features
 
 V = "/v4.3.1/libpod"

@@ -64,7 +64,7 @@ def test_untag_and_rm(pair):
 def test_prune(fresh_pair):
     stores, pair = fresh_pair
     results = []
-    for store, server in zip(stores, (pair.ref, pair.proxy)):
+    for store, server in zip(stores, (pair.ref, pair.proxy), strict=True):
         dangling = store.make_image("localhost/podproxy/dangling:1", marker="d")
         store.podman("untag", dangling)
         keep = store.make_image("localhost/podproxy/keep:1", marker="k")

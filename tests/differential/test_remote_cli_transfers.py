@@ -8,7 +8,6 @@ import os
 import re
 
 import pytest
-
 from helpers import tar_json, tar_members
 
 from .conftest import USED

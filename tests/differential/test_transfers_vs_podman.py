@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import tar_json, tar_members
 
 from .conftest import USED, normalize

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from conftest import make_app
 from helpers import start_podproxy
 

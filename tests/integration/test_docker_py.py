@@ -14,7 +14,6 @@ import pytest
 
 docker = pytest.importorskip("docker")  # noqa: E402  (a test extra: pip install -e '.[test]')
 from docker.errors import APIError, BuildError, ImageNotFound, NotFound  # noqa: E402
-
 from helpers import podman_features, start_podproxy, start_reference, start_registry  # noqa: E402
 
 pytestmark = pytest.mark.podman

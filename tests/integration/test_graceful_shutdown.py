@@ -10,7 +10,6 @@ import tarfile
 import time
 
 import pytest
-
 from conftest import BIG
 from helpers import metric, processes, start_podproxy, wait_until
 

@@ -198,7 +198,7 @@ def test_keepalive_connections_are_shared_among_workers(store):
                 reply.read()
                 assert reply.status == 200
                 conns.append(conn)
-            held = [_connection_sockets(w) - b for w, b in zip(workers, before)]
+            held = [_connection_sockets(w) - b for w, b in zip(workers, before, strict=True)]
             for conn in conns:
                 conn.close()
             assert sum(held) == 16

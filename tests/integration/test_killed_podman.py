@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 
-from helpers import Store, random_rootfs, start_podproxy, wait_until
+from helpers import Store, process_table, random_rootfs, start_podproxy, wait_until
 
 from podproxy.engine.podman.errors import Failure, error_for
 from podproxy.handlers.errors import answer
@@ -21,18 +21,8 @@ def test_error_for_a_signal_death_names_the_signal():
 
 
 def _podman_pids(marker: str, words: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if marker in cmd and words in cmd and cmd.split(" ", 1)[0].endswith("podman"):
-            found.append(int(pid))
-    return found
+    return [pid for pid, _, _, cmd in process_table()
+            if marker in cmd and words in cmd and cmd.split(" ", 1)[0].endswith("podman")]
 
 
 def test_podman_killed_mid_load(tmp_path, fresh_store):

@@ -22,7 +22,6 @@ import tempfile
 import time
 
 import pytest
-
 from helpers import HTTP, Store, free_port, processes, start_podproxy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -73,23 +72,23 @@ class Nginx:
             f.write(site)
         temp = os.path.join(workdir, "temp")
         os.makedirs(temp)
-        main = """
+        main = f"""
             user root;
             daemon off;
             worker_processes 1;
-            pid {d}/nginx.pid;
-            error_log {d}/error.log info;
+            pid {workdir}/nginx.pid;
+            error_log {workdir}/error.log info;
             events {{ worker_connections 128; }}
             http {{
-                access_log {d}/access.log;
-                client_body_temp_path {t}/body;
-                proxy_temp_path {t}/proxy;
-                fastcgi_temp_path {t}/fastcgi;
-                uwsgi_temp_path {t}/uwsgi;
-                scgi_temp_path {t}/scgi;
-                include {d}/podproxy.conf;
+                access_log {workdir}/access.log;
+                client_body_temp_path {temp}/body;
+                proxy_temp_path {temp}/proxy;
+                fastcgi_temp_path {temp}/fastcgi;
+                uwsgi_temp_path {temp}/uwsgi;
+                scgi_temp_path {temp}/scgi;
+                include {workdir}/podproxy.conf;
             }}
-        """.format(d=workdir, t=temp)
+        """
         conf = os.path.join(workdir, "nginx.conf")
         with open(conf, "w") as f:
             f.write(main)

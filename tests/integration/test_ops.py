@@ -9,7 +9,8 @@ import pytest
 from conftest import make_app
 from helpers import metric as sample
 
-from podproxy.observability.access import format_line, route_label
+from podproxy.observability.access import format_line
+from podproxy.web.routing import route_key as route_label
 
 
 def scrape(client) -> str:
@@ -100,9 +101,9 @@ def test_metrics_count_what_the_requests_did(store):
 
 def test_one_json_log_line_per_request(store, caplog):
     client = make_app(store, log_format="json").test_client()
-    with caplog.at_level(logging.INFO, logger="podproxy.access"):
-        with client.get("/v4.3.1/libpod/images/nothing:here/exists", headers={"X-Reference-Id": "abc-1"}) as resp:
-            assert resp.status_code == 404
+    with (caplog.at_level(logging.INFO, logger="podproxy.access"),
+          client.get("/v4.3.1/libpod/images/nothing:here/exists", headers={"X-Reference-Id": "abc-1"}) as resp):
+        assert resp.status_code == 404
     lines = [r.getMessage() for r in caplog.records if r.name == "podproxy.access"]
     assert len(lines) == 1
     line = json.loads(lines[0])
@@ -127,9 +128,9 @@ def test_log_line_counts_uploaded_and_streamed_bytes(caplog):
         return iter([b"got ", str(len(data)).encode()])
 
     client = Client(Observed(upload_app, "json"))
-    with caplog.at_level(logging.INFO, logger="podproxy.access"):
-        with client.post("/v4/libpod/images/load", data=b"x" * 100_000) as resp:
-            assert resp.get_data() == b"got 100000"
+    with (caplog.at_level(logging.INFO, logger="podproxy.access"),
+          client.post("/v4/libpod/images/load", data=b"x" * 100_000) as resp):
+        assert resp.get_data() == b"got 100000"
     line = json.loads([r.getMessage() for r in caplog.records if r.name == "podproxy.access"][-1])
     assert line["bytes_in"] == 100_000 and line["bytes_out"] == 10
     assert line["route"] == "unmatched" and line["complete"] is True

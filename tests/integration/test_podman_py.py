@@ -12,9 +12,8 @@ from __future__ import annotations
 import pytest
 
 podman = pytest.importorskip("podman")  # noqa: E402  (a test extra: pip install -e '.[test]')
-from podman.errors import APIError  # noqa: E402
-
 from helpers import PODMAN, Store, start_podproxy, start_reference  # noqa: E402
+from podman.errors import APIError  # noqa: E402
 
 from podproxy.engine.versions import Features  # noqa: E402
 

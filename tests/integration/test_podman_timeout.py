@@ -12,7 +12,6 @@ import signal
 import time
 
 import pytest
-
 from helpers import start_podproxy, wait_until
 
 V = "/v4.3.1/libpod"

@@ -12,7 +12,6 @@ import os
 import tempfile
 
 import pytest
-
 from helpers import REGISTRY_PASSWORD, REGISTRY_USER, start_podproxy
 
 V = "/v4.3.1/libpod"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from helpers import Store, start_podproxy, start_reference
 
 V = "/v4.3.1/libpod"

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 
-from helpers import start_podproxy, wait_until
+from helpers import children, start_podproxy, wait_until
 
 
 def _dead_pid() -> int:
@@ -27,15 +27,9 @@ def _is_launcher(pid: str) -> bool:
 
 
 def _worker(server) -> int:
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == server.proc.pid and fields[0] != b"Z" and not _is_launcher(entry):
-                return int(entry)
+    for pid, state in children(server.proc.pid):
+        if state != "Z" and not _is_launcher(str(pid)):
+            return pid
     raise AssertionError("no worker")
 
 

@@ -18,7 +18,6 @@ import textwrap
 import time
 
 import pytest
-
 from helpers import Store, processes, random_rootfs, start_podproxy, tar_members, wait_until
 
 V = "/v4.3.1/libpod"

@@ -14,7 +14,6 @@ import threading
 
 import pytest
 import responses
-
 from conftest import make_app
 from helpers import Store, tar_json, tar_members
 

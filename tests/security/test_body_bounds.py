@@ -10,7 +10,7 @@ import socket
 import time
 
 import pytest
-from helpers import start_podproxy, wait_until
+from helpers import children, start_podproxy, wait_until
 
 from podproxy.web.bodies import MAX_FORM_SIZE
 
@@ -26,20 +26,6 @@ def _status(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append((int(entry), fields[0]))
-    return found
-
-
 def _comm(pid: int) -> str:
     try:
         with open("/proc/%d/comm" % pid) as f:
@@ -50,12 +36,12 @@ def _comm(pid: int) -> str:
 
 def worker_of(server) -> int:
     """The one worker: the master's child that is not the podman launcher."""
-    (pid,) = [p for p, state in _children(server.proc.pid) if state != b"Z" and _comm(p) != "podproxy-launch"]
+    (pid,) = [p for p, state in children(server.proc.pid) if state != "Z" and _comm(p) != "podproxy-launch"]
     return pid
 
 
 def zombies_of(pid: int) -> int:
-    return sum(1 for _, state in _children(pid) if state == b"Z")
+    return sum(1 for _, state in children(pid) if state == "Z")
 
 
 def fds_of(pid: int) -> int:
@@ -171,7 +157,7 @@ def test_bodies_never_take_the_last_threads(store):
     """With every thread a body may take held by a stalled upload, the next
     request with a body gets podman's 503 after a short bounded wait, and a
     request without one is still answered."""
-    from podproxy.serving.worker import BODY_SLOT_GRACE
+    from podproxy.serving.bodyslots import BODY_SLOT_GRACE
 
     s = start_podproxy(store, workers=1, threads=3)  # one thread for bodies
     try:

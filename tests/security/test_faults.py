@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 
 import pytest
-
 from helpers import Store
+
 from podproxy.app import create_app
 from podproxy.settings import Settings
 

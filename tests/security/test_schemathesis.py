@@ -8,12 +8,15 @@ import json
 
 import pytest
 import schemathesis
+from helpers import Store, start_podproxy
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (allow_header_conformance, negative_data_rejection,
-                                               positive_data_acceptance, unsupported_method)
-
-from helpers import Store, start_podproxy
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    unsupported_method,
+)
 
 pytestmark = pytest.mark.podman
 

@@ -7,6 +7,7 @@ import configparser
 import importlib
 import os
 import re
+import shutil
 
 import pytest
 
@@ -14,6 +15,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PACKAGES = ("web", "handlers", "engine", "gocompat", "security", "observability", "serving", "app", "cli",
             "settings")
 DOTTED = re.compile(r"\bpodproxy\.(?:%s)(?:\.\w+)*(?::\w+)?" % "|".join(PACKAGES))
+
+
+@pytest.fixture(autouse=True)
+def own_environment(monkeypatch):
+    """Importing the WSGI entry sets PROMETHEUS_MULTIPROC_DIR to a temp dir of its own
+    (serving.server.metrics_dir): put the environment back, so that servers started by later
+    tests in this process do not inherit it, nor prometheus_client decide on it (it does once, when
+    first imported: here, before)."""
+    import prometheus_client  # noqa: F401
+
+    from podproxy.serving import server
+
+    for name in (server.METRICS_ENV, server.OWNED_METRICS_ENV):
+        monkeypatch.setenv(name, "")  # recorded as it was (unset, usually): restored after the test
+        monkeypatch.delenv(name)
+    yield
+    owned = os.environ.get(server.OWNED_METRICS_ENV)
+    if owned:  # the temp dir metrics_dir made
+        shutil.rmtree(owned, ignore_errors=True)
 
 
 def resolve(name: str):

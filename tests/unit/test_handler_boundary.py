@@ -66,9 +66,8 @@ def test_fetch_bounds_the_body(http_body):
 
 
 def test_fetch_failure_is_an_engine_error():
-    with socket_closed_port() as port:
-        with pytest.raises(fetch.FetchFailed) as err:
-            fetch.fetch("http://127.0.0.1:%d/x" % port)
+    with socket_closed_port() as port, pytest.raises(fetch.FetchFailed) as err:
+        fetch.fetch("http://127.0.0.1:%d/x" % port)
     assert err.value.message.startswith("fetching http://127.0.0.1:%d/x: " % port)
     assert not hasattr(err.value, "status")
 

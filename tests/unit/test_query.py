@@ -2,6 +2,7 @@
 import pytest
 
 from podproxy.web.errors import APIError
+from podproxy.web.filters import common_filters, prepare_filters
 from podproxy.web.query import (
     Bool,
     Filters,
@@ -9,9 +10,7 @@ from podproxy.web.query import (
     List,
     Query,
     Str,
-    common_filters,
     parse_query,
-    prepare_filters,
 )
 
 Q = Query(Bool("all"), Bool("force"), Int("limit", 5), Str("format", "oci-archive"), List("images"))

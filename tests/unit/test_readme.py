@@ -35,7 +35,7 @@ def _table_defaults() -> dict[str, str]:
         flags = re.findall(r"`(--[a-z][a-z-]*)", cells[0])
         values = [v.strip() for v in cells[1].split(",")] if len(flags) > 1 else [cells[1]]
         assert len(values) == len(flags), line
-        for flag, value in zip(flags, values):
+        for flag, value in zip(flags, values, strict=True):
             defaults[flag] = value.replace("`", "")
     return defaults
 

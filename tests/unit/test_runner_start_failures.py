@@ -32,6 +32,15 @@ def zombies() -> int:
     return count
 
 
+@pytest.fixture
+def podman(tmp_path) -> str:
+    """An executable standing in for podman (these tests never get as far as running it)."""
+    path = tmp_path / "podman"
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return str(path)
+
+
 def starts(runner: Runner, how: str, args):
     if how == "run":
         return runner.run(args)
@@ -64,11 +73,11 @@ def test_all_arguments_together_are_bounded():
 
 
 @pytest.mark.parametrize("how", ["run", "stream", "progress"])
-def test_exec_failing_with_e2big_leaks_nothing(monkeypatch, how):
+def test_exec_failing_with_e2big_leaks_nothing(monkeypatch, podman, how):
     """The kernel's own refusal (the bound lifted to let it through): the
     failed start is Unavailable, its pipes are closed and its child reaped."""
     monkeypatch.setattr(validate, "MAX_ARGUMENT", 10**9)
-    runner = Runner("podman")
+    runner = Runner(podman)
     before = (open_fds(), zombies())
     for _ in range(50):
         with pytest.raises(Unavailable) as err:
@@ -94,12 +103,12 @@ def test_a_podman_that_cannot_exec_leaks_nothing(monkeypatch, tmp_path, how):
     assert (open_fds(), zombies()) == before
 
 
-def test_a_failing_fork_leaks_nothing(monkeypatch):
+def test_a_failing_fork_leaks_nothing(monkeypatch, podman):
     """fork itself fails (EAGAIN: out of processes) after sh made its pipes."""
     def no_fork():
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    runner = Runner("podman")
+    runner = Runner(podman)
     runner._cmd()  # resolved before fork is taken away
     monkeypatch.setattr(os, "fork", no_fork)
     before = open_fds()

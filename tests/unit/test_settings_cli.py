@@ -12,8 +12,8 @@ def test_env_then_flags():
     s = settings_from_args(args, env)
     assert s.bind == ["127.0.0.1:1", "unix:/tmp/s.sock"]
     assert s.workers == 5
-    assert s.podman_options == ["--storage-driver=vfs"]
-    assert Settings.from_env(env).podman_options == ["--root=/a", "--runroot=/b c"]
+    assert s.podman_option == ["--storage-driver=vfs"]
+    assert Settings.from_env(env).podman_option == ["--root=/a", "--runroot=/b c"]
 
 
 def test_bad_env_value_names_the_variable():
@@ -38,3 +38,10 @@ def test_ui_flag_and_variable():
     assert settings_from_args(build_parser().parse_args(["serve", "--ui", "off"]), {}).ui is False
     assert settings_from_args(build_parser().parse_args(["serve"]), {"PODPROXY_UI": "off"}).ui is False
     assert settings_from_args(build_parser().parse_args(["serve", "--ui", "on"]), {"PODPROXY_UI": "off"}).ui is True
+
+
+def test_one_name_for_the_podman_options():
+    """--podman-option fills Settings.podman_option; no second spelling (podman_options) beside it."""
+    s = Settings(podman_option=["--root=/a"])
+    assert s.podman_option == ["--root=/a"]
+    assert not hasattr(s, "podman_options")

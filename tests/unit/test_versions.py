@@ -72,4 +72,4 @@ def test_versions_as_podman_prints_them():
 
 def test_unknown_behaviour_is_an_error():
     with pytest.raises(AttributeError):
-        Features("5.4.2").no_such_behaviour
+        _ = Features("5.4.2").no_such_behaviour

@@ -1,5 +1,5 @@
 """The fair-share accept rule of podproxy's gunicorn worker."""
-from podproxy.serving.worker import STALE, ConnectionTable, may_accept
+from podproxy.serving.fairshare import STALE, ConnectionTable, may_accept
 
 
 def test_the_least_loaded_worker_always_accepts():
@@ -33,26 +33,26 @@ def test_a_thread_lingers_only_for_a_request_that_is_there():
     import time
     from types import SimpleNamespace
 
-    from podproxy.serving.worker import _readable
+    from podproxy.serving.heads import readable
 
     server, client = socket.socketpair()
     try:
         conn = SimpleNamespace(sock=server, parser=SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO())))
         start = time.monotonic()
-        assert not _readable(conn, 0.05)  # nothing sent: back to the poller after the linger
+        assert not readable(conn, 0.05)  # nothing sent: back to the poller after the linger
         assert time.monotonic() - start >= 0.04
         conn.parser.unreader.buf.write(b"GET / HTTP/1.1\r\n")  # pipelined, already read by gunicorn
-        assert _readable(conn, 0)
+        assert readable(conn, 0)
         conn.parser.unreader.buf = io.BytesIO()
         client.sendall(b"GET / HTTP/1.1\r\n\r\n")
-        assert _readable(conn, 0.05)
+        assert readable(conn, 0.05)
     finally:
         server.close()
         client.close()
 
 
 def test_a_head_is_whole_only_with_its_empty_line():
-    from podproxy.serving.worker import head_end
+    from podproxy.serving.heads import head_end
 
     assert head_end(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert head_end(b"GET / HTTP/1.1\r\n\r\nbody")
@@ -64,7 +64,7 @@ def test_a_head_is_whole_only_with_its_empty_line():
 
 
 def test_a_head_over_the_limit_is_414_for_its_line_else_431():
-    from podproxy.serving.worker import head_too_large
+    from podproxy.serving.heads import head_too_large
 
     assert head_too_large(b"GET /" + b"a" * 9000, 8190)[0] == 414
     assert head_too_large(b"GET / HTTP/1.1\r\nX: " + b"v" * 9000, 8190)[0] == 431
@@ -73,7 +73,7 @@ def test_a_head_over_the_limit_is_414_for_its_line_else_431():
 def test_gunicorn_html_errors_become_podman_error_bodies():
     import json
 
-    from podproxy.serving.worker import html_error_as_json
+    from podproxy.serving.heads import html_error_as_json
 
     html = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: text/html\r\n"
             b"Content-Length: 10\r\n\r\n<html><body><h1><p>Request Header Fields Too Large</p></h1>\n"

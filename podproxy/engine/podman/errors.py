@@ -55,7 +55,7 @@ class EngineError(Exception):
 class PodmanError(EngineError):
     """podman exited with a failure. ``exit_code`` is podman's."""
 
-    def __init__(self, message: str, exit_code: int, cause: str | None = None):
+    def __init__(self, message: str, exit_code: int | None, cause: str | None = None):
         super().__init__(message, exit_code, cause)
 
 

@@ -131,7 +131,7 @@ def _fileno(value) -> int:
     return value if isinstance(value, int) else value.fileno()
 
 
-def launch(channel: socket.socket, argv: list, env: dict | None, io: dict) -> "Launched":
+def launch(channel: socket.socket, argv: list, env: dict | None, io: dict) -> Launched:
     """Start ``argv`` in the launcher behind ``channel``. ``io``: sh's
     ``_in``/``_out``/``_err`` as fds or files (the caller keeps and closes
     its own). ``LauncherGone`` if the launcher is not there (nothing
@@ -175,7 +175,7 @@ class Launched:
         self._lock = threading.Lock()  # the watchdog thread sends kills while the owner waits
 
     @property
-    def process(self) -> "Launched":  # sh's RunningCommand.process
+    def process(self) -> Launched:  # sh's RunningCommand.process
         return self
 
     def is_alive(self) -> tuple:
@@ -191,7 +191,7 @@ class Launched:
         """Until podman has ended and the launcher has reaped it."""
         if self.exit_code is None:
             self._receive()
-        return self.exit_code
+        return self.exit_code if self.exit_code is not None else -signal.SIGKILL  # _receive always sets it
 
     def _receive(self) -> None:
         try:

@@ -107,7 +107,8 @@ def serve(channel: socket.socket) -> int:
                 os.close(fd)
             continue
         conn = socket.socket(fileno=fds[0])
-        threading.Thread(target=_command, args=(conn, dict(zip(names, fds[1:]))), name="podman command").start()
+        streams = dict(zip(names, fds[1:], strict=False))
+        threading.Thread(target=_command, args=(conn, streams), name="podman command").start()
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join()

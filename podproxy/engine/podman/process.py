@@ -18,6 +18,7 @@ log = logging.getLogger("podproxy.podman")
 PIPE_SIZE = 1024 * 1024  # podman's stdout pipe: 1 MiB instead of 64 KiB, fewer wake-ups per transfer
 DEVNULL = open(os.devnull, "rb")  # stdin of commands without input
 _PR_SET_PDEATHSIG = 1
+_libc: ctypes.CDLL | None
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
 except OSError:  # pragma: no cover - not Linux

@@ -22,8 +22,8 @@ import math
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 from . import launched
 from .errors import Unavailable, error_for
@@ -48,7 +48,7 @@ def subcommand(args: Sequence[str]) -> str:
 
 # An observer is called as ``observer(subcommand, exit_code, seconds)`` when a
 # podman process ends (exit code -N: killed by signal N; 127: could not run).
-Observer = Callable[[str, int, float], None]
+Observer = Callable[[str, int | None, float], None]
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Runner:
         self.calls = 0  # podman processes started (for tests and metrics)
         self.observers: list[Observer] = []  # called when a podman process ends
 
-    def notify(self, args: Sequence[str], exit_code: int, seconds: float) -> None:
+    def notify(self, args: Sequence[str], exit_code: int | None, seconds: float) -> None:
         """Tell the observers (metrics, request logs) that podman ended.
         An observer's failure is logged, never the request's failure."""
         name = subcommand(args)
@@ -130,7 +130,7 @@ class Runner:
             except LauncherGone as e:
                 if self.launcher is not None:
                     raise Unavailable("cannot run podman: %s" % e.strerror, 127) from None
-                launched.forget_shared(e.strerror)
+                launched.forget_shared(e.strerror or str(e))
         return sh_start(self._cmd(), args, env, io, preexec=None if pdeathsig_prefix() else die_with_parent)
 
     def check_args(self, args: Sequence[str]) -> None:
@@ -200,12 +200,12 @@ class Runner:
         log.debug("podman %s -> %d in %.1f ms", " ".join(args), code, (time.monotonic() - start) * 1000)
         return result
 
-    def _collect(self, args: Sequence[str], timeout: float | None, env: dict | None = None):
+    def _collect(self, args: Sequence[str], timeout: float, env: dict | None = None):
         """A command without input whose output fits in memory (lookups,
         inspect, list, rm...): stdin is /dev/null, sh collects the output."""
         return self._wait(self._start(args, env, _in=DEVNULL), args, timeout)
 
-    def _wait(self, proc, args: Sequence[str], timeout: float | None):
+    def _wait(self, proc, args: Sequence[str], timeout: float):
         """Wait for podman under the runner's one watchdog thread (not sh's
         ``_timeout``: sh polls it from a thread every 0.1 s and joins that
         thread at the end, ~70 ms per command)."""
@@ -227,11 +227,11 @@ class Runner:
             raise Unavailable("cannot run podman: %s" % err.decode("utf-8", "replace").strip(), 127)
         return proc.exit_code, out, err
 
-    def stream(self, args: Sequence[str], *, env: dict | None = None) -> "Stream":
+    def stream(self, args: Sequence[str], *, env: dict | None = None) -> Stream:
         """Start ``podman <args>`` with its stdout as a byte stream."""
         return Stream(self, list(args), env)
 
-    def progress(self, args: Sequence[str], merge_stdout: bool = False, keep_logs=None) -> "Progress":
+    def progress(self, args: Sequence[str], merge_stdout: bool = False, keep_logs=None) -> Progress:
         """Start ``podman <args>`` with its stderr (progress) as lines
         (and its stdout too with ``merge_stdout``; log lines that
         ``keep_logs`` matches too)."""

@@ -8,7 +8,7 @@ import os
 import re
 import select
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .errors import ClientGone, PodmanError, Unavailable, error_for, killed_message
 from .launched import stop
@@ -193,7 +193,7 @@ class Progress:
         elif self.exit_code != 0:
             self.error = "\n".join(error).rstrip("\n") if error else "podman exited with status %d" % self.exit_code
 
-    def failure(self) -> "PodmanError":
+    def failure(self) -> PodmanError:
         """The typed error of a failed run (after iterating)."""
         return error_for(self.exit_code or 125, "Error: " + (self.error or ""))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class Deadline:
@@ -16,7 +16,7 @@ class Deadline:
     def __init__(self, at: float, kill: Callable[[], None]):
         self.at, self.kill, self.done, self.fired = at, kill, False, False
 
-    def __lt__(self, other: "Deadline") -> bool:
+    def __lt__(self, other: Deadline) -> bool:
         return self.at < other.at
 
 

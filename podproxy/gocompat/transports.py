@@ -1,5 +1,6 @@
-"""Image references as containers/image parses them, for the checks podman's
-handlers make before they call libimage (which the CLI makes differently).
+"""Image names with a transport, as containers/image parses them, for the
+checks podman's handlers make before they call libimage (which the CLI makes
+differently).
 
 * ``transport_error`` is ``utils.IsRegistryReference``: a reference with a
   known transport other than ``docker:`` is refused (pull, push destination);
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import re
 
-from .reference import parse_error
+from .reference import IMAGE_ID, parse_error
 
 # containers/image's alltransports (as built into podman 4.3.1)
 TRANSPORTS = ("containers-storage", "dir", "docker", "docker-archive", "docker-daemon", "oci", "oci-archive",
               "sif", "tarball")
 
-_ID = re.compile(r"[a-f0-9]{64}\Z")
 _STORAGE_ID_SUFFIX = re.compile(r"(.*)@([a-f0-9]{64})\Z")
 
 
@@ -54,14 +54,14 @@ def is_storage_name(name: str) -> bool:
         if end < 0:
             return False
         name = name[end + 1 :]
-    if _ID.match(name):
+    if IMAGE_ID.match(name):
         return True
     m = _STORAGE_ID_SUFFIX.match(name)
     if m:
         name = m.group(1)
         if not name:
             return True
-    return parse_error(name) is None and not _ID.match(name.rpartition("/")[2].partition(":")[0])
+    return parse_error(name) is None and not IMAGE_ID.match(name.rpartition("/")[2].partition(":")[0])
 
 
 def storage_reference_error(name: str) -> tuple[str, str] | None:
@@ -74,15 +74,5 @@ def storage_reference_error(name: str) -> tuple[str, str] | None:
         return message, message
     if is_storage_name(name):
         return None
-    cause = _transports_error(name)
+    cause = _transports_error(name) or ""  # never empty: transport_of found no transport
     return 'reference "%s" must be a storage reference: %s' % (name, cause), cause
-
-
-def registry_of(reference: str) -> str:
-    """The registry a reference names (docker.io when it names none)."""
-    if reference.startswith("docker://"):
-        reference = reference[len("docker://") :]
-    first, sep, _ = reference.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return "docker.io"
