@@ -25,23 +25,38 @@ class SystemEngine:
     def __init__(self, runner: Runner):
         self.runner = runner
         self._lock = threading.Lock()
+        self._asking_version = threading.Lock()  # one ``podman version`` at a time
+        self._asking_info = threading.Lock()  # one ``podman info`` for the cached answer
         self._version: dict | None = None
         self._info: dict | None = None
 
     def version(self) -> dict:
         """``podman version --format json``: the server's part when podman
-        talks to a remote service (``--url``), else the client's."""
+        talks to a remote service (``--url``), else the client's. Asked once:
+        requests that come while it is being asked wait for that answer
+        (bounded by the runner's timeout) instead of each running podman."""
         if self._version is None:
-            data = json.loads(self.runner.run(["version", "--format", "json"]).stdout)
-            with self._lock:
-                self._version = data.get("Server") or data["Client"]
+            with self._asking_version:
+                if self._version is None:
+                    data = json.loads(self.runner.run(["version", "--format", "json"]).stdout)
+                    with self._lock:
+                        self._version = data.get("Server") or data["Client"]
         return self._version
 
     def info(self, cached: bool = False) -> dict:
         """``podman info --format json``; ``cached`` accepts the first answer
-        (for the static parts: kernel, conmon, runtime, buildah)."""
+        (for the static parts: kernel, conmon, runtime, buildah); while the
+        first is being asked, cached callers wait for it."""
         if cached and self._info is not None:
             return self._info
+        if cached:
+            with self._asking_info:
+                if self._info is not None:
+                    return self._info
+                return self._ask_info()
+        return self._ask_info()
+
+    def _ask_info(self) -> dict:
         data = json.loads(self.runner.run(["info", "--format", "json"]).stdout)
         with self._lock:
             self._info = data
