@@ -32,20 +32,22 @@ def tree_pids(root: int) -> list[int]:
     return pids
 
 
+def pss(pid: int) -> int:
+    """A process's PSS in bytes (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def tree_pss(root: int) -> int:
     """PSS of ``root`` and all its descendants, bytes (a process that
     exits while it is read counts 0)."""
-    total = 0
-    for pid in tree_pids(root):
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            pass
-    return total
+    return sum(pss(pid) for pid in tree_pids(root))
 
 
 class PeakSampler:

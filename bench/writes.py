@@ -44,6 +44,7 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from helpers import HTTP, Server, Store, _UnixConnection  # noqa: E402
+from pss import pss, tree_pids  # noqa: E402
 
 V = "/v4.3.1/libpod"
 SMALL = "localhost/bench/small:1"
@@ -67,41 +68,6 @@ def start_podproxy(store: Store, name: str, *flags: str, root: str = ROOT) -> Se
 
 
 # -- memory ----------------------------------------------------------------------
-
-def _children() -> dict:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
-def tree(root: int) -> list[int]:
-    """``root`` and all its descendants."""
-    children, pids, todo = _children(), [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo += children.get(pid, [])
-    return pids
-
-
-def pss(pid: int) -> int:
-    """A process's proportional set size in bytes (0 if it is gone)."""
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
 
 def describe(pid: int, root: int) -> str:
     """What a process of podproxy's tree is: master, worker, launcher, podman."""
@@ -215,7 +181,7 @@ def memory(when: str, servers: dict) -> None:
     time.sleep(1.0)
     print("idle memory %s, PSS of each whole process tree (MiB):" % when)
     for name in ("podman service", "podproxy"):
-        pids = tree(servers[name].proc.pid)
+        pids = tree_pids(servers[name].proc.pid)
         print("  %-16s %6.1f" % (name, sum(pss(p) for p in pids) / MB))
         if name == "podproxy":
             for pid in pids:

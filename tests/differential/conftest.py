@@ -65,13 +65,20 @@ def new_diff_store() -> Store:
     return s
 
 
+def serve_pair(store):
+    """podman's service and podproxy on ``store``, stopped when the generator ends."""
+    ref = start_reference(store)
+    proxy = start_podproxy(store)
+    try:
+        yield Pair(ref, proxy, store)
+    finally:
+        proxy.stop()
+        ref.stop()
+
+
 @pytest.fixture(scope="session")
 def pair(diff_store):
-    ref = start_reference(diff_store)
-    proxy = start_podproxy(diff_store)
-    yield Pair(ref, proxy, diff_store)
-    proxy.stop()
-    ref.stop()
+    yield from serve_pair(diff_store)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import json
 from urllib.parse import quote
 
 import pytest
-from helpers import podman_features, start_podproxy, start_reference
+from helpers import podman_features
 
-from .conftest import USED, Pair, new_diff_store
+from .conftest import USED, new_diff_store, serve_pair
 
 BASE = "localhost/podproxy/base:1"
 PREFIXES = ["", "/v1.41", "/v1.24"]
@@ -28,11 +28,7 @@ def diff_store():
 
 @pytest.fixture(scope="module")
 def pair(diff_store):
-    ref = start_reference(diff_store)
-    proxy = start_podproxy(diff_store)
-    yield Pair(ref, proxy, diff_store)
-    proxy.stop()
-    ref.stop()
+    yield from serve_pair(diff_store)
 
 
 def filters(obj) -> str:

@@ -10,22 +10,20 @@ import pytest
 
 from podproxy.engine import context, fetch
 
+from .sources import module_nodes
+
 HANDLERS = os.path.join(os.path.dirname(__file__), "..", "..", "podproxy", "handlers")
 
 
 def test_no_handler_unpacks_fetches_or_saves():
     found = []
-    for name in sorted(os.listdir(HANDLERS)):
-        if not name.endswith(".py"):
-            continue
-        tree = ast.parse(open(os.path.join(HANDLERS, name)).read())
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                modules = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-                found += [(name, m) for m in modules if m.split(".")[0] in ("requests", "tarfile", "urllib3")]
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
-                    (node.value.id, node.attr) in {("contexts", "unpack"), ("uploads", "save"), ("requests", "get")}:
-                found.append((name, "%s.%s" % (node.value.id, node.attr)))
+    for name, node in module_nodes("handlers"):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            found += [(name, m) for m in modules if m.split(".")[0] in ("requests", "tarfile", "urllib3")]
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                (node.value.id, node.attr) in {("contexts", "unpack"), ("uploads", "save"), ("requests", "get")}:
+            found.append((name, "%s.%s" % (node.value.id, node.attr)))
     assert not found, found
 
 
@@ -102,11 +100,8 @@ def test_receive_unpacks_and_removes_the_tarball(tmp_path):
 
 def test_no_handler_builds_a_podman_command_line():
     """podman's argv is the engine's: no handler calls the runner."""
-    found = []
-    for name in sorted(os.listdir(HANDLERS)):
-        if name.endswith(".py"):
-            tree = ast.parse(open(os.path.join(HANDLERS, name)).read())
-            found += [(name, n.lineno) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "runner"]
+    found = [(name, n.lineno) for name, n in module_nodes("handlers") if isinstance(n, ast.Attribute)
+             and n.attr == "runner"]
     assert not found, found
 
 

@@ -5,10 +5,8 @@ asked for it, start failures that leak nothing. Against a fake podman: the
 real one cannot be made to hang or fail on demand."""
 import os
 import signal
-import stat
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -34,16 +32,6 @@ def channel():
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise AssertionError("the launcher did not exit once its channel was closed")
-
-
-@pytest.fixture
-def fake_podman(tmp_path):
-    def make(script):
-        path = tmp_path / "podman"
-        path.write_text("#!/bin/sh\n" + textwrap.dedent(script))
-        path.chmod(path.stat().st_mode | stat.S_IEXEC)
-        return str(path)
-    return make
 
 
 def gone(pid: int) -> bool:

@@ -8,6 +8,8 @@ from podproxy import apidoc
 from podproxy.app import route_tables
 from podproxy.web.routing import Router
 
+from .sources import module_nodes
+
 HANDLERS = os.path.join(os.path.dirname(__file__), "..", "..", "podproxy", "handlers")
 ROUTES = Router(route_tables()).routes
 
@@ -23,16 +25,12 @@ def test_no_handler_reads_the_query_by_hand():
     OpenAPI document lists them): no ``form_get``, ``g.query_pairs`` or
     ``request.args`` in a handler module."""
     found = []
-    for name in sorted(os.listdir(HANDLERS)):
-        if not name.endswith(".py"):
-            continue
-        tree = ast.parse(open(os.path.join(HANDLERS, name)).read())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and any(a.name == "form_get" for a in node.names):
-                found.append((name, node.lineno, "form_get"))
-            if isinstance(node, ast.Attribute) and node.attr in ("query_pairs", "args") and \
-                    isinstance(node.value, ast.Name) and node.value.id in ("g", "request"):
-                found.append((name, node.lineno, node.attr))
+    for name, node in module_nodes("handlers"):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "form_get" for a in node.names):
+            found.append((name, node.lineno, "form_get"))
+        if isinstance(node, ast.Attribute) and node.attr in ("query_pairs", "args") and \
+                isinstance(node.value, ast.Name) and node.value.id in ("g", "request"):
+            found.append((name, node.lineno, node.attr))
     assert not found, found
 
 

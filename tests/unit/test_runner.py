@@ -1,8 +1,6 @@
 """The runner against a fake podman, for what the real one cannot be made
 to do on demand: hang, vanish, write to stdout and fail."""
 import os
-import stat
-import textwrap
 import time
 
 import pytest
@@ -18,16 +16,6 @@ from podproxy.engine.podman.errors import (
 )
 from podproxy.engine.podman.runner import NO_TIMEOUT, Runner
 from podproxy.handlers.errors import answer
-
-
-@pytest.fixture
-def fake_podman(tmp_path):
-    def make(script):
-        path = tmp_path / "podman"
-        path.write_text("#!/bin/sh\n" + textwrap.dedent(script))
-        path.chmod(path.stat().st_mode | stat.S_IEXEC)
-        return str(path)
-    return make
 
 
 def test_error_message_parsing():
