@@ -55,12 +55,12 @@ class _BoundedTarInfo(tarfile.TarInfo):
     def _proc_pax(self, tarfile):
         if self.size > MAX_HEADER_SIZE:
             raise ContextTooLarge("bytes in one extended header", MAX_HEADER_SIZE)
-        return super()._proc_pax(tarfile)
+        return super()._proc_pax(tarfile)  # type: ignore[misc]  # tarfile's own hook
 
     def _proc_gnulong(self, tarfile):
         if self.size > MAX_HEADER_SIZE:
             raise ContextTooLarge("bytes in one extended header", MAX_HEADER_SIZE)
-        return super()._proc_gnulong(tarfile)
+        return super()._proc_gnulong(tarfile)  # type: ignore[misc]
 
 
 def _counted(tar: tarfile.TarFile, max_bytes: int, max_members: int):

@@ -70,6 +70,7 @@ class Scanner:
     def run(self):
         stack: list[str] = []  # "{" or "[" per open container
         starts: list[int] = []
+        context: str | None
         state, context = "value", "looking for beginning of value"
         while True:
             if state == "value":

@@ -136,7 +136,7 @@ def prune(query):
     filters = ["%s=%s" % (k, v) for k, values in query["filters"].items() for v in values]
     own_dangling = features().compat_prune_dangling_filter and "dangling" in query["filters"]
     try:
-        reports = engine().prune(all=own_dangling, filters=filters)
+        reports = engine().prune(all_images=own_dangling, filters=filters)
     except PodmanError as e:
         raise internal_server_error(e)
     return json_response(200, {"ImagesDeleted": [{"Deleted": r["Id"]} for r in reports],

@@ -160,7 +160,7 @@ def pull(query):
     if early_error:
         try:
             if f.compat_pull_cause_only:
-                from .registry import _compat_cause
+                from .pull_compat import _compat_cause
 
                 chunk = (gojson.dumps({"message": _compat_cause(progress.error or "")}) + "\n").encode("utf-8")
             else:

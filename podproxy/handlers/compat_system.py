@@ -80,7 +80,7 @@ def _fd_count() -> int:
         return 0
 
 
-def _index_configs(registries: dict) -> dict:
+def _index_configs(registries: dict | None) -> dict:
     configs = {}
     for prefix, reg in sorted((registries or {}).items()):
         if not isinstance(reg, dict):

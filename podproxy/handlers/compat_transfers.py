@@ -120,7 +120,7 @@ def commit(query):
     from flask import request
 
     from ..engine.transfers import Commit
-    from .transfers import _commit_config, _commit_error
+    from .commit import _commit_config, _commit_error
 
     config = None
     if features().commit_config_body:
@@ -140,7 +140,7 @@ def commit(query):
         image = resolve("%s:%s" % (query["repo"], query["tag"])).name
     workdir = scratch.mkdtemp("commit") if config else None
     try:
-        if workdir:
+        if workdir and config:
             with open(os.path.join(workdir, "config.json"), "wb") as f:
                 f.write(config)
         options = Commit(container=query["container"], image=image, author=query["author"],

@@ -28,7 +28,7 @@ ops = Blueprint("ops", __name__)
 
 @ops.before_request
 def _route_label():
-    observe.route_matched(request.environ, request.url_rule.rule)
+    observe.route_matched(request.environ, request.url_rule.rule if request.url_rule else request.path)
 
 
 def _json(status: int, body: dict) -> Response:

@@ -52,7 +52,8 @@ def compat_pull(reference: str, policy: str, auth: RegistryAuth, **pull_options)
     def events(progress):
         """A blob's event once both its "Copying blob" line and its debug
         line came (in either order: they come from different writers)."""
-        announced, seen, decided, downloading = set(), {}, set(), []
+        seen: dict[str, bool] = {}
+        announced, decided, downloading = set(), set(), []
 
         def decide(digest):
             if digest in announced and digest in seen and digest not in decided:

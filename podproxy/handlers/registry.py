@@ -183,9 +183,9 @@ def push(name, query):
     if bad:
         raise APIError(400, *bad)
     destination = query["destination"] or name
-    bad = transport_error(destination)
-    if bad:
-        raise APIError(400, bad)
+    bad_destination = transport_error(destination)
+    if bad_destination:
+        raise APIError(400, bad_destination)
     auth = _auth(destination)
     digest_dir = scratch.mkdtemp("digest") if not query["quiet"] and features().push_manifest_digest else None
     digest_file = os.path.join(digest_dir, "digest") if digest_dir else ""

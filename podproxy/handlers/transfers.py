@@ -233,5 +233,5 @@ def scp(name, query):
         image = transfers().scp(name, query["destination"], query["quiet"])
     except PodmanError as e:  # podman's service runs the transfer as a child podman: an *exec.ExitError
         log.info("scp %s to %s failed: %s", name, query["destination"], e.message)
-        raise APIError(500, "exit status %d" % e.exit_code) from None
+        raise APIError(500, "exit status %s" % e.exit_code) from None
     return json_response(200, {"Id": image})

@@ -30,7 +30,7 @@ ui = Blueprint("ui", __name__)
 
 @ui.before_request
 def _route_label():
-    observe.route_matched(request.environ, request.url_rule.rule)
+    observe.route_matched(request.environ, request.url_rule.rule if request.url_rule else request.path)
 
 
 @ui.after_request

@@ -87,7 +87,7 @@ def _second_term_is_quick(arbiter):
     another SIGTERM meanwhile (only SIGINT/SIGQUIT cut it short). Turn a
     second SIGTERM into SIGQUIT: workers are told to quit, then killed."""
     queue_signal = arbiter.signal
-    seen = []
+    seen: list = []
 
     def on_signal(sig, frame):
         if sig == signal.SIGTERM:

@@ -51,7 +51,7 @@ def own_server_header():
                 self.version = value
         return original(self, headers)
 
-    process_headers._podproxy = True
+    process_headers._podproxy = True  # type: ignore[attr-defined]
     _gunicorn_wsgi.Response.process_headers = process_headers
 
 

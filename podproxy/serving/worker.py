@@ -37,6 +37,7 @@ import selectors
 import threading
 import time
 from functools import partial
+from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
@@ -65,7 +66,7 @@ FREE_OF_BODIES = 2  # threads per worker that requests with a body never take
 class _Conn(TConn):
     """gunicorn's connection, closed gracefully by its worker's event loop."""
 
-    worker = None
+    worker: Any = None  # the BalancedThreadWorker that accepted it
 
     def close(self, graceful=False):
         if graceful and self.worker is not None and not self.cfg.is_ssl:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..gocompat.strconv import parse_bool
 from .errors import APIError
@@ -245,12 +245,13 @@ class Query:
 
     def _filters(self, present, pairs, url, form_get):
         form_get = form_get or _first_value(pairs)
+        spec = cast(Filters, self.filters)  # called only for a struct with filters
         try:
-            return self.filters.parser(present, form_get)
+            return spec.parser(present, form_get)
         except ValueError as e:
             cause = str(e)
-            message = cause if self.filters.prefix is None else "%s: %s" % (self.filters.prefix % url, cause)
-            raise APIError(self.filters.status, message, cause) from None
+            message = cause if spec.prefix is None else "%s: %s" % (spec.prefix % url, cause)
+            raise APIError(spec.status, message, cause) from None
 
     def _params(self, pairs, url) -> dict:
         values = {p.name: (list(p.default) if p.kind == "list" and p.default else p.default) for p in self.params}

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import launched
 from .errors import Unavailable, error_for
@@ -78,7 +79,7 @@ class Runner:
         self.launcher = launcher
         self.global_options = list(global_options)
         self.timeout = timeout if timeout else NO_TIMEOUT  # the default of run(); None or 0: no limit
-        self._command = None
+        self._command: Any = None  # sh.Command, baked on first use
         self._resolved: str | None = None
         self._lock = threading.Lock()
         self._watchdog = Watchdog()
