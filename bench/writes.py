@@ -313,7 +313,7 @@ def main(argv=None) -> int:
         for name in names[2:]:
             cells = []
             for kind in KINDS:
-                pairs = [a - b for a, b in zip(samples[kind, name], samples[kind, DIRECT], strict=True)]
+                pairs = [a - b for a, b in zip(samples[kind, name], samples[kind, DIRECT], strict=False)]
                 cells.append("%s %+.1f ms" % (kind, statistics.median(pairs)) if pairs else "%s -" % kind)
             print("  %-22s %s" % (name, ", ".join(cells)))
         return 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import tempfile
 
@@ -28,8 +29,23 @@ _NAME = re.compile(re.escape(PREFIX) + r"(\d+)-[^/]+\Z")
 
 
 def mkdtemp(kind: str = "", dir: str | None = None) -> str:
-    """A new temp dir of this process (``kind`` says what for), marked."""
-    path = tempfile.mkdtemp(prefix="%s%d-%s" % (PREFIX, os.getpid(), kind + "-" if kind else ""), dir=dir)
+    """A new temp dir of this process (``kind`` says what for), marked,
+    mode 0700. Its random part is lowercase hex: podman reads some paths as
+    image names too (an ``oci:`` load tries the path as a reference), and
+    ``tempfile``'s ``_`` could make one invalid, changing podman's error
+    text from the service's (a name ending in ``_``)."""
+    base = dir or tempfile.gettempdir()
+    prefix = "%s%d-%s" % (PREFIX, os.getpid(), kind + "-" if kind else "")
+    for _ in range(100):
+        path = os.path.join(base, prefix + secrets.token_hex(4))
+        try:
+            os.mkdir(path, 0o700)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError("no free temp dir name under %s" % base)
+    path = os.path.abspath(path)
     try:
         with open(os.path.join(path, MARK), "x"):
             pass
