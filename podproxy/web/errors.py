@@ -34,9 +34,6 @@ class APIError(Exception):
             self.cause,
         )
 
-    def with_status(self, status: int) -> APIError:
-        return APIError(status, self.message, self.cause)
-
     def body(self) -> str:
         return error_body(self.status, self.message, self.cause)
 
