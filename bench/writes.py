@@ -17,10 +17,10 @@ touched) with one small busybox image, it starts podman's service
   p50 over the podman process(es) ("overhead", target <= +5 ms);
 * **where a start's time goes** (``--breakdown``): /bin/true started and
   reaped by a plain spawn, by fork + exec, by sh as the runner starts it,
-  and by the launcher, from a small process and from one of a worker's size;
+  from a small process and from one of a worker's size;
 * **memory** at rest: PSS (``/proc/PID/smaps_rollup``) summed over each
   server's whole process tree after a warm-up, and podproxy's per process
-  (master, workers, launcher).
+  (master, workers).
 
 The client runs in this process, on one core shared with both servers:
 compare within one run, not across runs.
@@ -70,14 +70,12 @@ def start_podproxy(store: Store, name: str, *flags: str, root: str = ROOT) -> Se
 # -- memory ----------------------------------------------------------------------
 
 def describe(pid: int, root: int) -> str:
-    """What a process of podproxy's tree is: master, worker, launcher, podman."""
+    """What a process of podproxy's tree is: master, worker, podman."""
     try:
         with open("/proc/%d/comm" % pid) as f:
             comm = f.read().strip()
     except OSError:
         return "?"
-    if comm == "podproxy-launch":
-        return "launcher (pid %d)" % pid
     if comm == "podman":
         return "podman (pid %d)" % pid
     return "%s (pid %d)" % ("master" if pid == root else "worker", pid)
@@ -95,12 +93,9 @@ if worker:  # a gunicorn worker's size: the app loaded, 16 idle threads
     for _ in range(16):
         threading.Thread(target=threading.Event().wait, daemon=True).start()
 import sh
-from podproxy.engine.podman import launched
 from podproxy.engine.podman.process import DEVNULL
 from podproxy.engine.podman.runner import Runner
 TRUE = "/bin/true"
-channel, pid = launched.start()
-time.sleep(1.0)
 def fork_exec():
     child = os.fork()
     if child == 0:
@@ -109,12 +104,11 @@ def fork_exec():
         finally:
             os._exit(127)
     os.waitpid(child, 0)
-local, remote = Runner(TRUE), Runner(TRUE, launcher=channel)
+local = Runner(TRUE)
 variants = {
     "posix_spawn (subprocess)": lambda: subprocess.run([TRUE]),
     "os.fork + exec": fork_exec,
     "sh, as the runner starts it, in this process": lambda: local.run([]),
-    "sh in the launcher, asked over its socket": lambda: remote.run([]),
 }
 samples = {name: [] for name in variants}
 for _ in range(int(sys.argv[2])):
@@ -127,15 +121,13 @@ with open("/proc/self/smaps_rollup") as f:
 for name, data in samples.items():
     print("  %-46s %5.2f ms" % (name, statistics.median(data)))
 print("  (this process: %d MB resident, %d threads)" % (rss, threading.active_count()))
-channel.close()
-os.waitpid(pid, 0)
 """
 
 
 def breakdown(rounds: int) -> None:
     """Median time to start and reap /bin/true, in a small Python process
     and in one of a worker's size: the fork of a big threaded process and
-    sh's own work against a plain spawn, and the launcher's round trip."""
+    sh's own work against a plain spawn."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     for kind, title in (("small", "a small process (sh imported)"), ("worker", "a process of a worker's size")):
         print("start and reap /bin/true from %s, p50 of %d:" % (title, rounds))

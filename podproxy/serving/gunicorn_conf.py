@@ -17,10 +17,8 @@ Why these values:
   sync worker would kill it and splice a 500 into it).
 * ``graceful_timeout``: on SIGTERM, running requests (transfers) get that
   long; then the master kills the workers. A second SIGTERM does not wait
-  (``_second_term_is_quick``). podman children are started by the launcher
-  process (``podproxy.engine.podman.launcher``, forked by the master before
-  the first worker) and killed when their worker dies, so none outlives the
-  server.
+  (``_second_term_is_quick``). podman children get SIGTERM when their worker
+  dies (runner: parent-death signal), so none outlives the server.
 * request line/header limits: podman clients send short requests; image
   names are at most a few hundred bytes, filters a few KB.
 * ``umask``: gunicorn binds unix sockets under it, so they are born 0600
@@ -125,14 +123,9 @@ def when_ready(arbiter):
 
 def pre_fork(arbiter, worker):
     """The preloaded app's objects stay shared with the workers: the
-    collector of a worker never writes into them. Before the first worker,
-    the podman launcher is forked (``podproxy.engine.podman.launcher``):
-    the workers inherit the channel to it."""
-    from podproxy.engine.podman import launched
-
+    collector of a worker never writes into them."""
     gc.collect()
     gc.freeze()
-    launched.fork_shared()
 
 
 def child_exit(arbiter, worker):
@@ -163,9 +156,6 @@ def _reap_workers(timeout: float) -> None:
 
 
 def on_exit(arbiter):
-    from podproxy.engine.podman import launched
-
-    launched.close_shared()  # the launcher exits once the workers are gone too: reaped below
     _reap_workers(5.0)
     _sweep_scratch(wait=3.0)
     path = os.environ.get(_server.OWNED_METRICS_ENV)

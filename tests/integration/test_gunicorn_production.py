@@ -116,19 +116,9 @@ def _metrics_dir(srv):
     return os.path.dirname(files[0])
 
 
-def _workers(srv):
-    """The gunicorn workers: the master's children but the podman launcher."""
-    out = subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True, text=True).stdout.split()
-    workers = []
-    for pid in out:
-        with open("/proc/%s/comm" % pid) as f:
-            if f.read().strip() != "podproxy-launch":
-                workers.append(int(pid))
-    return workers
-
-
 def _a_worker(srv):
-    return _workers(srv)[0]
+    out = subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True, text=True).stdout.split()
+    return int(out[0])
 
 
 def test_a_given_metrics_dir_is_wiped_at_start(store, tmp_path, monkeypatch):
@@ -186,7 +176,8 @@ def test_keepalive_connections_are_shared_among_workers(store):
 
     srv = start_podproxy(store, workers=2, threads=16)
     try:
-        workers = _workers(srv)
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True,
+                                                   text=True).stdout.split()]
         assert len(workers) == 2
         for attempt in range(3):
             before = [_connection_sockets(w) for w in workers]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from helpers import HTTP, Server, free_port
@@ -141,32 +140,3 @@ def test_bad_socket_settings_are_refused(flag, value, message):
     proc = subprocess.run([sys.executable, "-m", "podproxy", "serve", "--bind", "unix:/nonexistent/x.sock",
                            flag, value], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and message in proc.stderr
-
-
-def test_podman_is_started_by_the_launcher_not_by_a_worker(store, tmp_path):
-    """Issue 14 point 2: podman is forked from the small launcher process
-    (a child of the master, forked before the app is loaded), not from a
-    worker: sh's fork of a worker cost several ms per podman process."""
-    from helpers import PODMAN, start_podproxy
-
-    record = tmp_path / "parent"
-    wrapper = tmp_path / "podman"
-    wrapper.write_text('#!/bin/sh\necho "$PPID $(cat /proc/$PPID/comm)" >> %s\nexec %s "$@"\n' % (record, PODMAN))
-    wrapper.chmod(0o755)
-    server = start_podproxy(store, "--podman=%s" % wrapper, workers=2)
-    try:
-        reply = server.http.request("POST", "/v4.3.1/libpod/images/localhost%2Fpodproxy%2Fbase:1/tag"
-                                    "?repo=localhost/podproxy/launched&tag=1")
-        assert reply.status == 201, reply.text
-        store.podman("image", "untag", "localhost/podproxy/base:1", "localhost/podproxy/launched:1")
-        parents = {line.split()[0]: line.split()[1] for line in record.read_text().splitlines()}
-        assert set(parents.values()) == {"podproxy-launch"}, parents
-        (launcher_pid,) = parents
-        with open("/proc/%s/stat" % launcher_pid) as f:
-            assert int(f.read().rsplit(")", 1)[1].split()[1]) == server.proc.pid  # the master's child
-    finally:
-        server.stop()
-    deadline = time.monotonic() + 10
-    while os.path.exists("/proc/%s" % launcher_pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not os.path.exists("/proc/%s" % launcher_pid)  # gone with the server

@@ -1,1 +1,1 @@
-"""Running the podman binary: runner, streams, watchdog, launcher, process control, errors, argv checks."""
+"""Running the podman binary: runner, streams, watchdog, process control, errors, argv checks."""

@@ -11,7 +11,7 @@ import shutil
 import signal
 import time
 
-from .errors import Unavailable
+import sh
 
 log = logging.getLogger("podproxy.podman")
 
@@ -47,40 +47,10 @@ def pdeathsig_prefix() -> list:
     return _SETPRIV
 
 
-_ALL_CODES = list(range(-64, 256))  # we judge exit codes ourselves
-# How every podman is started: its own process group, no tty, in the
-# background (``wait()`` is ours), every exit code accepted
-SH_OPTIONS = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _ok_code=_ALL_CODES, _new_group=True)
-
-
-def sh_start(command, args, env: dict | None, io: dict, preexec=None, done=None):
-    """Start ``command(*args)`` (an ``sh.Command``) with ``SH_OPTIONS``;
-    ``io`` gives sh's ``_in``/``_out``/``_err``, ``preexec`` runs in the
-    child before exec, ``done`` is sh's ``_done`` (called once podman is
-    reaped). A start that fails is cleaned up (``release_failed_start``)
-    and raises ``Unavailable`` (exit 127)."""
-    import sh  # by the launcher, or where podman is forked from this process
-
-    kwargs = dict(SH_OPTIONS, **io)
-    if preexec is not None:
-        kwargs["_preexec_fn"] = preexec
-    if done is not None:
-        kwargs["_done"] = done
-    if env is not None:
-        kwargs["_env"] = env
-    try:
-        return command(*args, **kwargs)
-    except (OSError, sh.ForkException) as e:
-        release_failed_start(e)
-        raise Unavailable("cannot run podman: %s" % start_error(e), 127) from None
-
-
 def start_error(exc: BaseException) -> str:
     """What made a start fail: for sh's ``ForkException`` (the exec failed
     in the child) the last line of the child's traceback, e.g. ``[Errno 7]
     Argument list too long``."""
-    import sh
-
     if isinstance(exc, sh.ForkException):
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         last = lines[-1] if lines else "exec failed"
@@ -113,8 +83,6 @@ def release_failed_start(exc: BaseException, reap_timeout: float = 5.0) -> None:
 
     Any other state is left alone (closing an fd twice could close another
     thread's)."""
-    import sh
-
     frame = None
     tb = exc.__traceback__
     while tb is not None:
@@ -180,7 +148,7 @@ def stat_fields(pid) -> list:
         return f.read().rsplit(b")", 1)[1].split()
 
 
-def group_running(pgid: int) -> bool:
+def _group_running(pgid: int) -> bool:
     """Whether a process of group ``pgid`` still runs. A zombie does not
     count: podman's own zombie stays until sh reaps it after we return, and
     ``killpg(pgid, 0)`` would see it (and make every kill wait its grace)."""
@@ -205,7 +173,7 @@ def kill_group(pid: int, grace: float = 1.0) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not group_running(pid):
+        if not _group_running(pid):
             return
         time.sleep(0.02)
     try:

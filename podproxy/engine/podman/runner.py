@@ -4,9 +4,7 @@ typed errors from exit codes.
 * ``run`` runs a command to completion (stdin is /dev/null: uploads reach
   podman as files, see ``uploads``) and returns a ``Completed``; exit codes
   not in ``ok`` raise a ``PodmanError`` (``run_unchecked`` + ``check_exit``). Every podman process, small
-  or streamed, is started by ``Runner._start`` through ``sh``: in the
-  launcher process when there is one (``launcher``/``launched``: under
-  ``podproxy serve``), else forked from this process.
+  or streamed, is started by ``Runner._start`` through ``sh``.
 * ``stream`` starts a command whose stdout is an ``os.pipe`` that we read
   ourselves, so that a slow client slows podman down (back pressure) instead
   of the output piling up in memory; closing the stream kills podman's whole
@@ -26,15 +24,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import launched
+import sh
+
 from .errors import Unavailable, error_for
-from .launched import Launched, LauncherGone, launch, stop
-from .process import DEVNULL, die_with_parent, pdeathsig_prefix, sh_start
+from .process import (
+    DEVNULL,
+    die_with_parent,
+    kill_group,
+    pdeathsig_prefix,
+    release_failed_start,
+    start_error,
+)
 from .streams import Progress, Stream, as_text
 from .watchdog import Watchdog
 
 log = logging.getLogger("podproxy.podman")
 
+_ALL_CODES = list(range(-64, 256))  # we judge exit codes ourselves
 NO_TIMEOUT = math.inf  # ``run(..., timeout=NO_TIMEOUT)``: the command may take as long as it needs
 
 
@@ -66,17 +72,10 @@ class Completed:
 
 
 class Runner:
-    """Runs one podman binary with fixed global options.
+    """Runs one podman binary with fixed global options."""
 
-    ``launcher``: the channel of a launcher process (``launched.start``)
-    that starts podman for this runner; None: the shared one of this
-    process if ``launched.start_shared`` made one (``podproxy serve``), else
-    podman is forked from this process."""
-
-    def __init__(self, podman: str = "podman", global_options: Sequence[str] = (), timeout: float | None = None,
-                 launcher=None):
+    def __init__(self, podman: str = "podman", global_options: Sequence[str] = (), timeout: float | None = None):
         self.podman = podman
-        self.launcher = launcher
         self.global_options = list(global_options)
         self.timeout = timeout if timeout else NO_TIMEOUT  # the default of run(); None or 0: no limit
         self._command: Any = None  # sh.Command, baked on first use
@@ -108,8 +107,6 @@ class Runner:
         """``sh``'s command for podman with the global options, behind
         ``setpriv --pdeathsig TERM`` where util-linux has it."""
         if self._command is None:
-            import sh  # only where podman is forked from this process (no launcher)
-
             with self._lock:
                 prefix = pdeathsig_prefix()
                 if prefix:
@@ -120,19 +117,19 @@ class Runner:
 
     def _start(self, args: Sequence[str], env: dict | None = None, **io):
         """Start ``podman <args>`` through ``sh``: the one place that says
-        how (``process.sh_start``: its own process group, no tty, our exit
-        code handling; the parent-death signal), in the launcher if there
-        is one, else forked from this process; ``io`` gives sh's
-        ``_in``/``_out``/``_err``."""
-        channel = self.launcher if self.launcher is not None else launched.shared()
-        if channel is not None:
-            try:
-                return launch(channel, [self._path(), *self.global_options, *args], env, io)
-            except LauncherGone as e:
-                if self.launcher is not None:
-                    raise Unavailable("cannot run podman: %s" % e.strerror, 127) from None
-                launched.forget_shared(e.strerror or str(e))
-        return sh_start(self._cmd(), args, env, io, preexec=None if pdeathsig_prefix() else die_with_parent)
+        how (its own process group, no tty, our exit code handling, the
+        parent-death signal); ``io`` gives sh's ``_in``/``_out``/``_err``."""
+        kwargs = dict(_return_cmd=True, _bg=True, _bg_exc=False, _tty_out=False, _ok_code=_ALL_CODES,
+                      _new_group=True, **io)
+        if not pdeathsig_prefix():
+            kwargs["_preexec_fn"] = die_with_parent
+        if env is not None:
+            kwargs["_env"] = env
+        try:
+            return self._cmd()(*args, **kwargs)
+        except (OSError, sh.ForkException) as e:
+            release_failed_start(e)
+            raise Unavailable("cannot run podman: %s" % start_error(e), 127) from None
 
     def check_args(self, args: Sequence[str]) -> None:
         """Every argument must fit in argv as it is, and all within exec's
@@ -210,13 +207,11 @@ class Runner:
         """Wait for podman under the runner's one watchdog thread (not sh's
         ``_timeout``: sh polls it from a thread every 0.1 s and joins that
         thread at the end, ~70 ms per command)."""
-        deadline = self._watchdog.watch(lambda: stop(proc), timeout) if timeout != NO_TIMEOUT else None
+        deadline = self._watchdog.watch(proc.pid, timeout) if timeout != NO_TIMEOUT else None
         try:
             proc.wait()
         except BaseException:
-            stop(proc, grace=0)
-            if isinstance(proc, Launched):
-                proc.close()
+            kill_group(proc.pid, grace=0)
             raise
         finally:
             if deadline is not None:

@@ -11,8 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from .errors import ClientGone, PodmanError, Unavailable, error_for, killed_message
-from .launched import stop
-from .process import DEVNULL, grow_pipe
+from .process import DEVNULL, grow_pipe, kill_group
 
 CHUNK = 1024 * 1024  # bytes per read of podman's output (and per chunk sent)
 CANCEL_CHECK = 0.2  # seconds between two questions to a silent stream's ``cancelled``
@@ -210,7 +209,7 @@ def stop_run(run, release) -> None:
     report an exit that was not read to the end (killed, or the reader gave up)."""
     try:
         if run._proc.process.is_alive()[0]:
-            stop(run._proc)
+            kill_group(run._proc.pid)
         run._proc.wait()
     except Exception:  # already reaped, or sh raised for the signal
         pass

@@ -5,16 +5,17 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable
+
+from .process import kill_group
 
 
 class Deadline:
-    """One watched command: how to kill it and when it must be over."""
+    """One watched command: its process group and when it must be over."""
 
-    __slots__ = ("at", "kill", "done", "fired")
+    __slots__ = ("at", "pid", "done", "fired")
 
-    def __init__(self, at: float, kill: Callable[[], None]):
-        self.at, self.kill, self.done, self.fired = at, kill, False, False
+    def __init__(self, at: float, pid: int):
+        self.at, self.pid, self.done, self.fired = at, pid, False, False
 
     def __lt__(self, other: Deadline) -> bool:
         return self.at < other.at
@@ -31,10 +32,8 @@ class Watchdog:
         self._heap: list[Deadline] = []
         self._thread: threading.Thread | None = None
 
-    def watch(self, kill: Callable[[], None], timeout: float) -> Deadline:
-        """``kill()`` (podman's process group) is called if the command is
-        not over (``cancel``) within ``timeout`` seconds."""
-        deadline = Deadline(time.monotonic() + timeout, kill)
+    def watch(self, pid: int, timeout: float) -> Deadline:
+        deadline = Deadline(time.monotonic() + timeout, pid)
         with self._cond:
             heapq.heappush(self._heap, deadline)
             if self._thread is None:
@@ -64,4 +63,4 @@ class Watchdog:
                 if deadline.done:
                     continue
                 deadline.fired = True
-            deadline.kill()
+            kill_group(deadline.pid)
