@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import http.client
+import io
 import json
 import os
 import shutil
@@ -403,3 +404,13 @@ def wait_until(predicate, timeout: float, step: float = 0.05) -> float:
         time.sleep(step)
     return time.monotonic() - start
 
+
+def context_tar(files: dict, mode: str = "w") -> bytes:
+    """A build context: a tar (``mode``, e.g. "w:gz") of ``files`` (name -> bytes)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()

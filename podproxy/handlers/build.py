@@ -192,6 +192,11 @@ def _platforms(query) -> list[str]:
     return out
 
 
+def error_line(message: str) -> bytes:
+    """A failed build's last line, as podman's build stream ends (both keys)."""
+    return json_line({"errorDetail": {"message": message}, "error": message})
+
+
 def _options(query) -> BuildOptions:
     return BuildOptions(
         tags=query["t"] or [], quiet=query["q"], no_cache=query["nocache"],
@@ -235,7 +240,7 @@ def build():
         if absent is not None and early_error is None:  # podman 5's CLI words this otherwise
             shutil.rmtree(workdir, ignore_errors=True)
             message = "stat %s: no such file or directory\n" % absent
-            return Response((x for x in [json_line({"errorDetail": {"message": message}, "error": message})]),
+            return Response((x for x in [error_line(message)]),
                             status=200, content_type="application/json")
         opts = _options(query)
         auth, progress = start_build(context, files, opts)
@@ -253,7 +258,7 @@ def build():
                 yield json_line({"stream": _client_view(line, workdir) + "\n"})
             if progress.exit_code != 0:
                 message = _client_view(progress.error, workdir) + "\n"
-                yield json_line({"errorDetail": {"message": message}, "error": message})
+                yield error_line(message)
         finally:
             progress.close()
             auth.close()

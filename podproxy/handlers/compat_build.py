@@ -23,7 +23,7 @@ from ..web.errors import APIError
 from ..web.query import Bool, Query
 from ..web.responses import json_line
 from ..web.versioned import ByVersion, CompatQuery
-from .build import BUILD, _containerfiles, _options, _unpack, start_build
+from .build import BUILD, _containerfiles, _options, _unpack, error_line, start_build
 from .compat_images import resolve
 
 # podman 5.2's CLI checks the Containerfiles itself (3703cbf1d7, #22972); the
@@ -68,7 +68,7 @@ def build():
                 yield json_line({"stream": line + "\n"})
             if progress.exit_code != 0:
                 message = _service_error(progress.error) + "\n"
-                yield json_line({"errorDetail": {"message": message}, "error": message})
+                yield error_line(message)
                 return
             if not query["q"] and _ID.match(last):
                 yield json_line({"aux": {"ID": "sha256:" + last}})

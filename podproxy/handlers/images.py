@@ -49,6 +49,7 @@ DIFF_TYPES = {"": "all", "all": "all", "container": "container", "image": "image
 TAG = Query(Str("repo"), Str("tag"), form=True)
 BATCH_REMOVE = Query(Bool("all"), Bool("force"), Bool("ignore"), Bool("lookupManifest"), List("images"))
 
+
 def _report(report: RemoveReport, errors) -> dict:
     """``LibpodImagesRemoveReport``: Deleted/Untagged omitted when empty."""
     body: dict[str, object] = {}
@@ -62,6 +63,7 @@ def _report(report: RemoveReport, errors) -> dict:
 
 # Registration order is podman's (register_images.go): first match wins.
 
+
 @routes.route("GET", "/libpod/images/{name:.*}/exists", access=READ, response=ok(204, "the image exists", None))
 def exists(name):
     try:
@@ -71,6 +73,7 @@ def exists(name):
     if not found:
         raise APIError(404, "failed to find image %s" % name)
     return no_content()
+
 
 @routes.route("GET", "/libpod/images/{name:.*}/tree", query=TREE, access=READ, response=ok(
     200, "the image's layer tree", JSON, {"type": "object", "properties": {"Tree": STRING}, "required": ["Tree"]}))
@@ -83,6 +86,7 @@ def tree(name, query):
         raise internal_server_error(e.wrap("failed to generate image tree for %s" % name))
     return json_response(200, {"Tree": text})
 
+
 @routes.route("DELETE", "/libpod/images/remove", query=BATCH_REMOVE, access=WRITE,
               response=ok(200, "what was removed, with the errors", JSON, REMOVE_REPORT))
 def batch_remove(query):
@@ -91,6 +95,7 @@ def batch_remove(query):
     report = engine().remove(query["images"] or [], force=query["force"], ignore=query["ignore"],
                              lookup_manifest=query["lookupManifest"])  # all: no names is every image
     return json_response(200, _report(report, report.errors or None))
+
 
 @routes.route("DELETE", "/libpod/images/{name:.*}", query=REMOVE, access=WRITE,
               response=ok(200, "what was removed", JSON, REMOVE_REPORT))
@@ -101,6 +106,7 @@ def remove(name, query):
     if failure is not None:
         raise answer(failure)
     return json_response(200, _report(report, []))
+
 
 @routes.route("POST", "/libpod/images/prune", query=PRUNE, access=WRITE, response=ok(
     200, "the removed images", JSON, {"type": "array", "nullable": True, "items": {"type": "object"}}))
@@ -123,6 +129,7 @@ def prune(query):
         raise internal_server_error(e)
     return json_response(200, reports)
 
+
 @routes.route("GET", "/libpod/images/{name:.*}/history", access=READ,
               response=ok(200, "the image's history", JSON, ANY_ARRAY))
 def history(name):
@@ -131,6 +138,7 @@ def history(name):
     except PodmanError as e:
         raise image_not_found(name, e)
     return json_response(200, layers)
+
 
 @routes.route("GET", "/libpod/images/json", query=LIST, access=READ,
               response=ok(200, "image summaries", JSON, ANY_ARRAY))
@@ -148,6 +156,7 @@ def list_images(query):
         raise internal_server_error(e)
     return json_response(200, summaries)
 
+
 @routes.route("GET", "/libpod/images/{name:.*}/json", access=READ,
               response=ok(200, "ImageData, as podman image inspect", JSON, ANY_OBJECT))
 def inspect(name):
@@ -156,6 +165,7 @@ def inspect(name):
     except PodmanError as e:
         raise error(404, e.wrap("failed to find image %s" % name))
     return json_response(200, data)
+
 
 @routes.route("POST", "/libpod/images/{name:.*}/tag", query=TAG, access=WRITE, response=ok(201, "tagged", TEXT, STRING))
 def tag(name, query):
@@ -175,6 +185,7 @@ def tag(name, query):
             raise internal_server_error(e)
         raise image_not_found(name, e)
     return text_response(201, "")
+
 
 @routes.route("POST", "/libpod/images/{name:.*}/untag", query=TAG, access=WRITE,
               response=ok(201, "untagged", TEXT, STRING))
@@ -197,6 +208,7 @@ def untag(name, query):
         raise internal_server_error(e)
     return text_response(201, "")
 
+
 @routes.route("GET", "/libpod/images/{name}/changes", query=CHANGES, access=READ, response=ok(
     200, "file changes against the parent", JSON, {"type": "array", "items": {}, "nullable": True}))
 @routes.route("GET", "/libpod/containers/{name}/changes", query=CHANGES, access=READ, response=ok(
@@ -214,6 +226,7 @@ def changes(name, query):
     except PodmanError as e:
         raise internal_server_error(e)
     return json_response(200, result)
+
 
 @routes.route("GET", "/libpod/images/{name:.*}/resolve", since="image_resolve", access=READ,
               response=ok(200, "the names a pull would try (podman 5.0+)", JSON, {

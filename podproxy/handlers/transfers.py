@@ -92,6 +92,7 @@ def client_hung_up() -> Callable[[], bool] | None:
 
 # -- export ------------------------------------------------------------------
 
+
 def _streamed(chunks, content_type: str, close, length: int | None = None) -> Response:
     """200 with ``chunks`` (``length`` bytes, if known: a Content-Length
     instead of chunked framing); ``close`` runs when the body ends, fails,
@@ -188,6 +189,7 @@ def export_images(query):
 
 # -- import --------------------------------------------------------------------
 
+
 @routes.route("POST", "/libpod/images/load", access=policy.WRITE, transfer="load",
               response=ok(200, "the loaded names", JSON, ANY_OBJECT))
 def load():
@@ -217,6 +219,7 @@ def import_image(query):
 
 
 # -- scp -----------------------------------------------------------------------
+
 
 @scp_routes.route("POST", "/libpod/images/scp/{name:.*}", query=SCP, access=policy.EXPORT,
                   response=ok(200, "the scp report", JSON, ANY_OBJECT))

@@ -3,15 +3,13 @@ podman's own service build the same context (FROM/COPY/LABEL/ENV: RUN
 cannot run on these machines) with the same streamed output, IDs aside."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import tarfile
 from urllib.parse import quote
 
 import pytest
-from helpers import PODMAN, podman_features, start_podproxy
+from helpers import PODMAN, context_tar, podman_features, start_podproxy
 
 from .test_remote_cli import remote
 
@@ -24,15 +22,6 @@ ENV GREETING=$GREETING
 """
 SECOND = b"FROM localhost/podproxy/base:1 AS first\nLABEL stage=first\nFROM first AS second\nLABEL stage=second\n"
 
-
-def context_tar(files: dict, mode="w") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 CONTEXT = context_tar({"Containerfile": CONTAINERFILE, "hello.txt": b"hi\n", "Other.cf": SECOND})

@@ -7,6 +7,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+from helpers import context_tar as tar_of
 from helpers import podman_features
 
 from .conftest import USED, new_diff_store, serve_pair
@@ -325,16 +326,7 @@ def test_search_docker_filter_form(pair, registry):
 # -- build ----------------------------------------------------------------------
 
 def context_tar(dockerfile: str, name="Dockerfile") -> bytes:
-    import io
-    import tarfile
-
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        data = dockerfile.encode()
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return tar_of({name: dockerfile.encode()})
 
 
 def build_lines(reply, store) -> list:

@@ -19,6 +19,7 @@ import tempfile
 import threading
 
 import pytest
+from helpers import context_tar
 
 from podproxy.app import create_app
 from podproxy.engine.build import BuildEngine, BuildOptions
@@ -33,15 +34,6 @@ SECRET = "localhost/secret:1"
 MARKER = "s3cret-content-only-the-image-holds"
 ERROR_KEYS = {"cause", "message", "response"}
 
-
-def context_tar(files: dict, mode: str = "w") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 @pytest.fixture
